@@ -1,0 +1,89 @@
+#pragma once
+
+#include "../qsocketioglobal.h"
+
+#include <QtCore/qstringlist.h>
+#include <QtNetwork/qsslconfiguration.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+namespace QSocketIo {
+
+// Which browser origins may talk to the server, with python-socketio's meaning of
+// `cors_allowed_origins`: unset means same origin only, "*" any, a list those, a callback decides.
+// Requests without an Origin header (non-browser clients) are always allowed.
+class QSOCKETIO_EXPORT CorsAllowedOrigins
+{
+public:
+    enum class Kind { SameOrigin, Any, List, Callback, Disabled };
+
+    CorsAllowedOrigins() = default; // same origin only
+    static CorsAllowedOrigins sameOrigin() { return {}; }
+    static CorsAllowedOrigins any();
+    static CorsAllowedOrigins list(const QStringList &origins); // a list holding "*" means any
+    static CorsAllowedOrigins callback(std::function<bool(const QString &origin)> allow);
+    // No CORS handling at all: no Origin check and no CORS headers (python-socketio's `[]`),
+    // for when a proxy in front of the server deals with CORS.
+    static CorsAllowedOrigins disabled();
+
+    Kind kind() const { return m_kind; }
+    QStringList origins() const { return m_origins; }
+
+    // `sameOrigin` is the server's own origin as the request named it (scheme://Host).
+    bool allows(const QString &origin, const QString &sameOrigin) const;
+
+private:
+    Kind m_kind = Kind::SameOrigin;
+    QStringList m_origins;
+    std::function<bool(const QString &)> m_callback;
+};
+
+// The Engine.IO session cookie, off unless set (Node's `cookie` option).
+struct QSOCKETIO_EXPORT CookieOptions
+{
+    QString name = QStringLiteral("io");
+    QString path = QStringLiteral("/");
+    bool httpOnly = true;
+    QString sameSite = QStringLiteral("Lax"); // "Strict", "Lax", "None", or empty for none
+};
+
+struct QSOCKETIO_EXPORT EngineOptions
+{
+    using ms = std::chrono::milliseconds;
+
+    // The URL path both transports answer on. Normalised to one leading and one trailing slash:
+    // "engine.io", "/engine.io" and "/engine.io/" are the same; requests to "/engine.io" and
+    // "/engine.io/" both match.
+    QString path = QStringLiteral("/engine.io/");
+    QStringList transports = {QStringLiteral("polling"), QStringLiteral("websocket")};
+    bool allowUpgrades = true;
+    ms pingInterval{25000};
+    ms pingTimeout{20000};
+    // Time a client has to complete the polling -> WebSocket upgrade once it opened the probe.
+    ms upgradeTimeout{10000};
+    // Largest POST body or WebSocket message accepted, advertised to clients as `maxPayload`.
+    qint64 maxHttpBufferSize = 1000000;
+    CorsAllowedOrigins corsAllowedOrigins;
+    bool corsCredentials = true;
+    std::optional<CookieOptions> cookie;
+
+    // Protection of the listener.
+    qint64 maxHeaderSize = 16384;       // a larger request head is answered 431
+    ms requestHeadTimeout{10000};       // a connection that does not complete a request head in time is closed
+    int listenBacklog = 1024;
+    // Used by close(): how long queued packets may take to reach polling clients.
+    ms closeTimeout{5000};
+
+    // TLS (https and wss) when this holds a local certificate and private key.
+    std::optional<QSslConfiguration> ssl;
+
+    // python-socketio's `engineio_logger`: when true, the engine's traffic logging category
+    // (qsocketio.engine.traffic) is switched on at debug level.
+    bool engineioLogger = false;
+
+    static QString normalizedPath(const QString &path);
+};
+
+} // namespace QSocketIo

@@ -1,0 +1,489 @@
+#include "engineserver.h"
+
+#include "engineserver_p.h"
+#include "enginesocket_p.h"
+#include "logging_p.h"
+
+#include <QtCore/qrandom.h>
+#include <QtCore/qtimer.h>
+#include <QtHttpServer/qhttpserver.h>
+#include <QtNetwork/qsslsocket.h>
+#include <QtWebSockets/qwebsocket.h>
+#include <QtWebSockets/qwebsocketserver.h>
+
+namespace QSocketIo {
+
+using namespace Qt::StringLiterals;
+
+static const char *const errorMessages[] = {
+    "Transport unknown", "Session ID unknown", "Bad handshake method",
+    "Bad request",       "Forbidden",          "Unsupported protocol version",
+};
+
+EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &opts)
+    : q_ptr(q), options(opts)
+{
+    options.path = EngineOptions::normalizedPath(options.path);
+    if (options.engineioLogger)
+        const_cast<QLoggingCategory &>(lcEngineTraffic()).setEnabled(QtDebugMsg, true);
+    webSockets = new QWebSocketServer(u"QSocketIo"_s, QWebSocketServer::NonSecureMode, q);
+    // Sockets are taken as soon as they are handshaken; the limit only guards against a burst
+    // arriving within one event-loop turn.
+    webSockets->setMaxPendingConnections(100000);
+    QObject::connect(webSockets, &QWebSocketServer::newConnection, q,
+                     [this] { onWebSocketConnected(); });
+}
+
+EngineServerPrivate::~EngineServerPrivate() = default;
+
+bool EngineServerPrivate::isEnginePath(QByteArrayView path) const
+{
+    const QByteArrayView p(options.path.toUtf8());
+    return path == p || (p.size() > 1 && path == p.chopped(1));
+}
+
+QHttpServer *EngineServerPrivate::ensureHttp()
+{
+    Q_Q(EngineServer);
+    if (!http) {
+        http = new QHttpServer(q);
+        ownsHttp = true;
+        Http::addRoute(http, options.path, q, [this](Http::Request &&r, Http::Exchange &&e) {
+            handleHttp(std::move(r), std::move(e));
+        });
+    }
+    return http;
+}
+
+QByteArray EngineServerPrivate::errorBody(int code)
+{
+    return R"({"code":)" + QByteArray::number(code) + R"(,"message":")" + errorMessages[code]
+            + R"("})";
+}
+
+static QString sameOriginOf(const QByteArray &host, bool secure)
+{
+    return (secure ? u"https://"_s : u"http://"_s) + QString::fromLatin1(host);
+}
+
+EngineServerPrivate::Verdict EngineServerPrivate::verify(const QByteArray &method,
+                                                         const QUrlQuery &query,
+                                                         const QByteArray &origin,
+                                                         const QByteArray &host, bool secure,
+                                                         bool upgrade) const
+{
+    const QString transport = query.queryItemValue(u"transport"_s);
+    if (!options.transports.contains(transport))
+        return {0, u"transport '%1' is not offered"_s.arg(transport)};
+    if (query.queryItemValue(u"EIO"_s) != u"4")
+        return {5, u"EIO=%1 requested, only 4 is supported"_s.arg(query.queryItemValue(u"EIO"_s))};
+    const QString sid = query.queryItemValue(u"sid"_s);
+    if (!sid.isEmpty()) {
+        EngineSocket *s = sessions.value(sid);
+        if (!s)
+            return {1, u"no session %1"_s.arg(sid)};
+        if (upgrade) {
+            if (transport != u"websocket")
+                return {3, u"upgrade request for transport %1"_s.arg(transport)};
+            if (!options.allowUpgrades)
+                return {3, u"upgrades are not allowed"_s};
+        } else {
+            if (s->transport() != transport)
+                return {3, u"session %1 uses %2, not %3"_s.arg(sid, s->transport(), transport)};
+            if (method != "GET" && method != "POST")
+                return {3, u"method %1 on a polling session"_s.arg(QLatin1String(method))};
+        }
+    } else {
+        if (method != "GET")
+            return {2, u"handshake with method %1"_s.arg(QLatin1String(method))};
+        if (transport == u"websocket" && !upgrade)
+            return {3, u"websocket handshake without an Upgrade header"_s};
+        if (closing)
+            return {3, u"the server is shutting down"_s};
+    }
+    if (!origin.isEmpty()
+        && !options.corsAllowedOrigins.allows(QString::fromUtf8(origin), sameOriginOf(host, secure)))
+        return {4, u"origin %1 is not allowed"_s.arg(QString::fromUtf8(origin))};
+    return {};
+}
+
+Http::HeaderList EngineServerPrivate::corsHeaders(const QByteArray &origin, const QByteArray &host,
+                                                  bool secure, bool preflight,
+                                                  const QByteArray &requestHeaders) const
+{
+    const CorsAllowedOrigins &cors = options.corsAllowedOrigins;
+    if (origin.isEmpty() || cors.kind() == CorsAllowedOrigins::Kind::Disabled
+        || !cors.allows(QString::fromUtf8(origin), sameOriginOf(host, secure)))
+        return {};
+    Http::HeaderList h;
+    h.append({QByteArrayLiteral("Access-Control-Allow-Origin"), origin});
+    h.append({QByteArrayLiteral("Vary"), "Origin"});
+    if (options.corsCredentials)
+        h.append({QByteArrayLiteral("Access-Control-Allow-Credentials"), "true"});
+    if (preflight) {
+        h.append({QByteArrayLiteral("Access-Control-Allow-Methods"), "OPTIONS, GET, POST"});
+        if (!requestHeaders.isEmpty())
+            h.append({QByteArrayLiteral("Access-Control-Allow-Headers"), requestHeaders});
+    }
+    return h;
+}
+
+void EngineServerPrivate::refuse(Http::Exchange &exchange, const Verdict &verdict,
+                                 const Http::HeaderList &cors)
+{
+    Q_Q(EngineServer);
+    qCDebug(lcEngine) << "refused:" << errorMessages[verdict.code] << "-" << verdict.detail;
+    exchange.setExtraHeaders(cors);
+    exchange.respond(errorStatus(verdict.code), {{"Content-Type", "application/json"}},
+                     errorBody(verdict.code));
+    Q_EMIT q->connectionError(EngineServer::ErrorCode(verdict.code),
+                              QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
+}
+
+QString EngineServerPrivate::generateId()
+{
+    quint32 words[4];
+    QRandomGenerator::system()->fillRange(words);
+    // 15 random bytes are exactly 20 URL-safe base64 characters.
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), 15)
+                                       .toBase64(QByteArray::Base64UrlEncoding));
+}
+
+QByteArray EngineServerPrivate::openPacket(const QString &sid, bool polling) const
+{
+    const bool offerUpgrade = polling && options.allowUpgrades
+            && options.transports.contains(u"websocket"_s);
+    return R"({"sid":")" + sid.toLatin1() + R"(","upgrades":)"
+            + (offerUpgrade ? R"(["websocket"])" : "[]") + R"(,"pingInterval":)"
+            + QByteArray::number(qint64(options.pingInterval.count())) + R"(,"pingTimeout":)"
+            + QByteArray::number(qint64(options.pingTimeout.count())) + R"(,"maxPayload":)"
+            + QByteArray::number(options.maxHttpBufferSize) + "}";
+}
+
+Http::HeaderList EngineServerPrivate::cookieHeaders(const QString &sid) const
+{
+    if (!options.cookie)
+        return {};
+    const CookieOptions &c = *options.cookie;
+    QByteArray value = c.name.toUtf8() + '=' + sid.toLatin1();
+    if (!c.path.isEmpty())
+        value += "; Path=" + c.path.toUtf8();
+    if (c.httpOnly)
+        value += "; HttpOnly";
+    if (!c.sameSite.isEmpty())
+        value += "; SameSite=" + c.sameSite.toUtf8();
+    return {{"Set-Cookie", value}};
+}
+
+EngineSocket *EngineServerPrivate::createSession(const EngineHandshake &handshake)
+{
+    Q_Q(EngineServer);
+    QString id;
+    do {
+        id = generateId();
+    } while (sessions.contains(id));
+    auto *socket = new EngineSocket(this, id, handshake);
+    socket->setParent(q);
+    sessions.insert(id, socket);
+    qCDebug(lcEngine) << "session" << id << "opened from" << handshake.remoteAddress;
+    Q_EMIT q->clientsCountChanged();
+    return socket;
+}
+
+void EngineServerPrivate::removeSession(EngineSocket *socket)
+{
+    Q_Q(EngineServer);
+    if (sessions.remove(socket->id()) == 0)
+        return;
+    Q_EMIT q->clientsCountChanged();
+    finishCloseIfDone();
+}
+
+void EngineServerPrivate::finishCloseIfDone()
+{
+    Q_Q(EngineServer);
+    if (closing && !closeSignalled && sessions.isEmpty()) {
+        closeSignalled = true;
+        QMetaObject::invokeMethod(q, &EngineServer::closed, Qt::QueuedConnection);
+    }
+}
+
+void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&exchange)
+{
+    Q_Q(EngineServer);
+    if (EngineSocket *held = heldPolls.value(exchange.socket()))
+        held->d_func()->releaseHeldPoll();
+
+    const QByteArray origin = request.header("origin");
+    const QByteArray host = request.header("host");
+    if (request.method == "OPTIONS") {
+        if (!origin.isEmpty()
+            && !options.corsAllowedOrigins.allows(QString::fromUtf8(origin),
+                                                  sameOriginOf(host, request.secure))) {
+            refuse(exchange, {4, u"origin %1 is not allowed"_s.arg(QString::fromUtf8(origin))}, {});
+            return;
+        }
+        exchange.setExtraHeaders(corsHeaders(origin, host, request.secure, true,
+                                             request.header("access-control-request-headers")));
+        exchange.respond(204, {}, {});
+        return;
+    }
+
+    const Verdict verdict = verify(request.method, request.query, origin, host, request.secure,
+                                   false);
+    const Http::HeaderList cors = corsHeaders(origin, host, request.secure, false, {});
+    if (verdict.code >= 0) {
+        refuse(exchange, verdict, verdict.code == 4 ? Http::HeaderList() : cors);
+        return;
+    }
+    exchange.setExtraHeaders(cors);
+
+    const QString sid = request.query.queryItemValue(u"sid"_s);
+    if (sid.isEmpty()) {
+        EngineHandshake hs;
+        hs.url = request.url;
+        hs.query = request.query;
+        hs.headers = request.headers;
+        hs.remoteAddress = request.remoteAddress;
+        hs.remotePort = request.remotePort;
+        hs.secure = request.secure;
+        hs.issued = QDateTime::currentDateTimeUtc();
+        if (allowRequest && !allowRequest(hs)) {
+            refuse(exchange, {4, u"refused by allowRequest"_s}, cors);
+            return;
+        }
+        EngineSocket *socket = createSession(hs);
+        exchange.setExtraHeaders(cors + cookieHeaders(socket->id()));
+        socket->d_func()->enqueue(
+                EngineIo::Packet::text(EngineIo::PacketType::Open, openPacket(socket->id(), true)));
+        socket->d_func()->onPollGet(std::move(exchange));
+        socket->d_func()->start();
+        Q_EMIT q->newConnection(socket);
+        return;
+    }
+    EngineSocket *socket = sessions.value(sid);
+    if (request.method == "GET")
+        socket->d_func()->onPollGet(std::move(exchange));
+    else
+        socket->d_func()->onPollPost(request.body, std::move(exchange));
+}
+
+static QString peerKey(const QHostAddress &address, quint16 port)
+{
+    return address.toString() + u'|' + QString::number(port);
+}
+
+void EngineServerPrivate::handleUpgrade(QTcpSocket *socket, const RequestHead &head)
+{
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    const QUrl url = QUrl::fromEncoded(head.target);
+    const QUrlQuery query(url);
+    const bool secure = qobject_cast<QSslSocket *>(socket) != nullptr;
+    const QByteArray origin = head.header("origin");
+    const QByteArray host = head.header("host");
+    Verdict verdict = verify(head.method, query, origin, host, secure, true);
+    EngineHandshake hs;
+    if (verdict.code < 0 && !query.hasQueryItem(u"sid"_s)) {
+        hs.url = url;
+        hs.query = query;
+        hs.headers = head.headers;
+        hs.remoteAddress = socket->peerAddress();
+        hs.remotePort = socket->peerPort();
+        hs.secure = secure;
+        hs.issued = QDateTime::currentDateTimeUtc();
+        if (allowRequest && !allowRequest(hs))
+            verdict = {4, u"refused by allowRequest"_s};
+    }
+    if (verdict.code >= 0) {
+        Q_Q(EngineServer);
+        qCDebug(lcEngine) << "refused WebSocket upgrade:" << errorMessages[verdict.code] << "-"
+                          << verdict.detail;
+        Http::HeaderList cors = verdict.code == 4 ? Http::HeaderList()
+                                                  : corsHeaders(origin, host, secure, false, {});
+        EngineListener::reject(socket, errorStatus(verdict.code), "application/json",
+                               errorBody(verdict.code), cors);
+        Q_EMIT q->connectionError(EngineServer::ErrorCode(verdict.code),
+                                  QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
+        return;
+    }
+    if (!hs.issued.isNull()) {
+        const QString key = peerKey(hs.remoteAddress, hs.remotePort);
+        pendingHandshakes.insert(key, hs);
+        QObject::connect(socket, &QObject::destroyed, q_ptr,
+                         [this, key] { pendingHandshakes.remove(key); });
+    }
+    QObject::disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    webSockets->handleConnection(socket);
+}
+
+void EngineServerPrivate::onWebSocketConnected()
+{
+    while (QWebSocket *ws = webSockets->nextPendingConnection())
+        attachWebSocket(ws);
+}
+
+void EngineServerPrivate::attachWebSocket(QWebSocket *ws)
+{
+    Q_Q(EngineServer);
+    const QUrlQuery query(ws->requestUrl());
+    const QString sid = query.queryItemValue(u"sid"_s);
+    const QString key = peerKey(ws->peerAddress(), ws->peerPort());
+    if (!sid.isEmpty()) {
+        EngineSocket *s = sessions.value(sid);
+        auto *d = s ? s->d_func() : nullptr;
+        if (!d || d->state != EngineSocket::State::Open || d->isUpgradedOrUpgrading()) {
+            // A late or duplicate upgrade must not disturb the session it names.
+            qCDebug(lcEngine) << "closing a second WebSocket for session" << sid;
+            EngineSocketPrivate::closeWebSocket(ws);
+            return;
+        }
+        d->attachProbe(ws);
+        return;
+    }
+    const auto it = pendingHandshakes.constFind(key);
+    if (it == pendingHandshakes.cend() || closing) {
+        EngineSocketPrivate::closeWebSocket(ws);
+        return;
+    }
+    const EngineHandshake hs = *it;
+    pendingHandshakes.erase(it);
+    EngineSocket *socket = createSession(hs);
+    socket->d_func()->attachWebSocket(ws);
+    socket->d_func()->start();
+    Q_EMIT q->newConnection(socket);
+}
+
+EngineServer::EngineServer(const EngineOptions &options, QObject *parent)
+    : QObject(parent), d_ptr(std::make_unique<EngineServerPrivate>(this, options))
+{
+}
+
+EngineServer::~EngineServer()
+{
+    Q_D(EngineServer);
+    const auto sessions = d->sessions.values();
+    for (EngineSocket *s : sessions) {
+        s->d_func()->onClose(u"server shutting down"_s, u"server destroyed"_s);
+        delete s;
+    }
+    for (EngineListener *l : std::as_const(d->listeners))
+        delete l;
+}
+
+const EngineOptions &EngineServer::options() const
+{
+    return d_func()->options;
+}
+
+bool EngineServer::attach(QHttpServer *server)
+{
+    Q_D(EngineServer);
+    if (d->http || !server)
+        return false;
+    d->http = server;
+    Http::addRoute(server, d->options.path, this, [d](Http::Request &&r, Http::Exchange &&e) {
+        d->handleHttp(std::move(r), std::move(e));
+    });
+    return true;
+}
+
+bool EngineServer::listen(const QHostAddress &address, quint16 port)
+{
+    Q_D(EngineServer);
+    EngineListener::Hooks hooks;
+    hooks.isEnginePath = [d](QByteArrayView path) { return d->isEnginePath(path); };
+    hooks.takeUpgrade = [d](QTcpSocket *socket, const RequestHead &head) {
+        d->handleUpgrade(socket, head);
+    };
+    auto *listener = new EngineListener(d->options, std::move(hooks));
+    if (!listener->listen(address, port)) {
+        d->errorString = listener->errorString();
+        qCWarning(lcEngine) << "cannot listen on" << address << port << ":" << d->errorString;
+        delete listener;
+        return false;
+    }
+    QHttpServer *http = d->ensureHttp();
+    listener->setHttpServer(http);
+    Http::bindListener(http, listener);
+    // QtHttpServer parents the listener; keep it ours so close() and the destructor decide.
+    listener->setParent(this);
+    d->listeners.append(listener);
+    d->closing = false;
+    d->closeSignalled = false;
+    return true;
+}
+
+bool EngineServer::isListening() const
+{
+    Q_D(const EngineServer);
+    return std::any_of(d->listeners.cbegin(), d->listeners.cend(),
+                       [](EngineListener *l) { return l->isListening(); });
+}
+
+quint16 EngineServer::serverPort() const
+{
+    const QList<quint16> ports = serverPorts();
+    return ports.isEmpty() ? 0 : ports.first();
+}
+
+QList<quint16> EngineServer::serverPorts() const
+{
+    Q_D(const EngineServer);
+    QList<quint16> ports;
+    for (EngineListener *l : d->listeners) {
+        if (l->isListening())
+            ports.append(l->serverPort());
+    }
+    return ports;
+}
+
+QString EngineServer::errorString() const
+{
+    return d_func()->errorString;
+}
+
+void EngineServer::setAllowRequest(std::function<bool(const EngineHandshake &)> allow)
+{
+    d_func()->allowRequest = std::move(allow);
+}
+
+QList<EngineSocket *> EngineServer::sockets() const
+{
+    return d_func()->sessions.values();
+}
+
+EngineSocket *EngineServer::socket(const QString &id) const
+{
+    return d_func()->sessions.value(id);
+}
+
+int EngineServer::clientsCount() const
+{
+    return int(d_func()->sessions.size());
+}
+
+void EngineServer::close()
+{
+    Q_D(EngineServer);
+    if (d->closing)
+        return;
+    d->closing = true;
+    for (EngineListener *l : std::as_const(d->listeners))
+        l->close();
+    const auto sessions = d->sessions.values();
+    for (EngineSocket *s : sessions)
+        s->close(u"server shutting down"_s);
+    d->finishCloseIfDone();
+}
+
+bool EngineServer::isClosing() const
+{
+    return d_func()->closing;
+}
+
+QByteArray EngineHandshake::header(QByteArrayView name) const
+{
+    return Http::headerValue(headers, name);
+}
+
+} // namespace QSocketIo

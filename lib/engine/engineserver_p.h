@@ -1,0 +1,70 @@
+#pragma once
+
+#include "engineserver.h"
+#include "httpadapter_p.h"
+#include "httpgate_p.h"
+
+#include <QtCore/qhash.h>
+#include <QtCore/qpointer.h>
+#include <QtHttpServer/qhttpserver.h>
+
+class QWebSocket;
+class QWebSocketServer;
+
+namespace QSocketIo {
+
+class EngineServerPrivate
+{
+    Q_DECLARE_PUBLIC(EngineServer)
+public:
+    EngineServerPrivate(EngineServer *q, const EngineOptions &options);
+    ~EngineServerPrivate();
+
+    EngineServer *q_ptr;
+    EngineOptions options;
+    QPointer<QHttpServer> http;
+    bool ownsHttp = false;
+    QList<EngineListener *> listeners;
+    QWebSocketServer *webSockets = nullptr;
+    QHash<QString, EngineSocket *> sessions;
+    // Connections on which a long-poll is held, so a second request on the same connection can
+    // release it first (QtHttpServer 6.4 does not order responses per connection).
+    QHash<QTcpSocket *, EngineSocket *> heldPolls;
+    std::function<bool(const EngineHandshake &)> allowRequest;
+    // Handshake data of WebSocket-only connections between our check and QWebSocketServer's
+    // handshake, by peer address and port.
+    QHash<QString, EngineHandshake> pendingHandshakes;
+    QString errorString;
+    bool closing = false;         // close() was called; no new sessions
+    bool closeSignalled = false;
+
+    bool isEnginePath(QByteArrayView path) const;
+    QHttpServer *ensureHttp();
+    void handleHttp(Http::Request &&request, Http::Exchange &&exchange);
+    void handleUpgrade(QTcpSocket *socket, const RequestHead &head);
+    void onWebSocketConnected();
+    void attachWebSocket(QWebSocket *ws);
+
+    // Validation shared by both transports; returns the error, or -1 when the request is fine.
+    struct Verdict
+    {
+        int code = -1;
+        QString detail;
+    };
+    Verdict verify(const QByteArray &method, const QUrlQuery &query, const QByteArray &origin,
+                   const QByteArray &host, bool secure, bool upgrade) const;
+    Http::HeaderList corsHeaders(const QByteArray &origin, const QByteArray &host, bool secure,
+                                 bool preflight, const QByteArray &requestHeaders) const;
+    void refuse(Http::Exchange &exchange, const Verdict &verdict, const Http::HeaderList &cors);
+    static QByteArray errorBody(int code);
+    static int errorStatus(int code) { return code == 4 ? 403 : 400; }
+
+    EngineSocket *createSession(const EngineHandshake &handshake);
+    void removeSession(EngineSocket *socket);
+    static QString generateId();
+    QByteArray openPacket(const QString &sid, bool polling) const;
+    Http::HeaderList cookieHeaders(const QString &sid) const;
+    void finishCloseIfDone();
+};
+
+} // namespace QSocketIo

@@ -1,0 +1,485 @@
+#include "enginesocket.h"
+
+#include "engineserver_p.h"
+#include "enginesocket_p.h"
+#include "logging_p.h"
+
+#include <QtCore/qcoreevent.h>
+#include <QtCore/qtimer.h>
+#include <QtWebSockets/qwebsocket.h>
+
+namespace QSocketIo {
+
+using namespace Qt::StringLiterals;
+using EngineIo::Packet;
+using EngineIo::PacketType;
+
+static constexpr int noopInterval = 100; // ms, how often a poll held during an upgrade is released
+static constexpr qint64 writableLimit = 64 * 1024;
+
+EngineSocketPrivate::EngineSocketPrivate(EngineSocket *q, EngineServerPrivate *server,
+                                         const QString &id, const EngineHandshake &handshake)
+    : q_ptr(q), server(server), id(id), handshake(handshake)
+{
+}
+
+EngineSocketPrivate::~EngineSocketPrivate()
+{
+    if (ws)
+        closeWebSocket(std::exchange(ws, nullptr));
+    if (probe)
+        closeWebSocket(std::exchange(probe, nullptr));
+}
+
+void EngineSocketPrivate::start()
+{
+    schedulePing();
+}
+
+void EngineSocketPrivate::schedulePing()
+{
+    pingTimer.start(int(server->options.pingInterval.count()), Qt::PreciseTimer, this);
+}
+
+void EngineSocketPrivate::timerEvent(QTimerEvent *event)
+{
+    const int id = event->timerId();
+    if (id == pingTimer.timerId()) {
+        pingTimer.stop();
+        enqueue(Packet::text(PacketType::Ping));
+        pongTimer.start(int(server->options.pingTimeout.count()), Qt::PreciseTimer, this);
+    } else if (id == pongTimer.timerId()) {
+        pongTimer.stop();
+        onClose(u"ping timeout"_s, u"no pong within %1 ms"_s.arg(server->options.pingTimeout.count()));
+    } else if (id == upgradeTimer.timerId()) {
+        discardProbe(u"upgrade not completed in time"_s);
+    } else if (id == noopTimer.timerId()) {
+        if (heldPoll)
+            releaseHeldPoll();
+    } else if (id == closeTimer.timerId()) {
+        closeTimer.stop();
+        if (!buffer.isEmpty())
+            qCWarning(lcEngine) << "session" << this->id << "closed with" << buffer.size()
+                                << "packets the client did not poll for";
+        onClose(closeReason, u"close timeout"_s);
+    }
+}
+
+bool EngineSocketPrivate::enqueue(const Packet &packet)
+{
+    if (state != EngineSocket::State::Open)
+        return false;
+    qCDebug(lcEngineTraffic).noquote()
+            << id << "<-" << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
+            << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
+                              : QString::fromUtf8(packet.data.left(200)));
+    if (transport == Transport::WebSocket) {
+        writeToWebSocket(ws, packet);
+        return true;
+    }
+    bufferBytes += packet.data.size();
+    buffer.append(packet);
+    if (heldPoll && !flushQueued) {
+        // Packets sent in the same event-loop turn leave in one response.
+        flushQueued = true;
+        QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    flushQueued = false;
+                    flushPoll();
+                },
+                Qt::QueuedConnection);
+    }
+    return true;
+}
+
+void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const Packet &packet)
+{
+    if (packet.binary)
+        socket->sendBinaryMessage(packet.data);
+    else
+        socket->sendTextMessage(QString::fromUtf8(EngineIo::encodeTextFrame(packet)));
+}
+
+void EngineSocketPrivate::answerPoll(Http::Exchange &exchange, const QByteArray &payload)
+{
+    exchange.respond(200, {{"Content-Type", "text/plain; charset=UTF-8"}}, payload);
+}
+
+static QByteArray takePayload(QList<Packet> &buffer, qint64 &bufferBytes)
+{
+    const QByteArray payload = EngineIo::encodePayload(buffer);
+    buffer.clear();
+    bufferBytes = 0;
+    return payload;
+}
+
+void EngineSocketPrivate::flushPoll()
+{
+    if (!heldPoll || buffer.isEmpty())
+        return;
+    if (!heldPoll->isAlive())
+        return; // the disconnect handler closes the session; the buffer stays for nobody
+    releaseHeldPoll();
+}
+
+void EngineSocketPrivate::releaseHeldPoll()
+{
+    Q_Q(EngineSocket);
+    if (!heldPoll)
+        return;
+    Http::Exchange exchange = std::move(*heldPoll);
+    heldPoll.reset();
+    server->heldPolls.remove(exchange.socket());
+    if (exchange.socket())
+        QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+    const bool hadData = !buffer.isEmpty();
+    answerPoll(exchange, hadData ? takePayload(buffer, bufferBytes) : QByteArray("6"));
+    if (hadData)
+        Q_EMIT q->drained();
+}
+
+void EngineSocketPrivate::onPollGet(Http::Exchange &&exchange)
+{
+    Q_Q(EngineSocket);
+    if (heldPoll) {
+        Http::Exchange second = std::move(exchange);
+        server->refuse(second, {3, u"overlapping GET requests for session %1"_s.arg(id)}, {});
+        onClose(u"transport error"_s, u"overlapping GET requests"_s);
+        return;
+    }
+    if (state == EngineSocket::State::Closing) {
+        buffer.append(Packet::text(PacketType::Close));
+        answerPoll(exchange, takePayload(buffer, bufferBytes));
+        onClose(closeReason);
+        return;
+    }
+    if (!buffer.isEmpty()) {
+        answerPoll(exchange, takePayload(buffer, bufferBytes));
+        Q_EMIT q->drained();
+        return;
+    }
+    if (probed) {
+        answerPoll(exchange, "6");
+        return;
+    }
+    QTcpSocket *socket = exchange.socket();
+    if (!socket)
+        return;
+    heldPoll.emplace(std::move(exchange));
+    server->heldPolls.insert(socket, q);
+    QObject::connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+        if (heldPoll) {
+            heldPoll.reset();
+            server->heldPolls.remove(socket);
+            onClose(u"transport error"_s, u"poll connection closed prematurely"_s);
+        }
+    });
+}
+
+void EngineSocketPrivate::onPollPost(const QByteArray &body, Http::Exchange &&exchange)
+{
+    QList<Packet> packets;
+    const EngineIo::DecodeError error = EngineIo::decodePayload(body, &packets);
+    if (error != EngineIo::DecodeError::None) {
+        server->refuse(exchange, {3, u"malformed payload: %1"_s.arg(EngineIo::errorString(error))},
+                       {});
+        onClose(u"parse error"_s, EngineIo::errorString(error));
+        return;
+    }
+    exchange.respond(200, {{"Content-Type", "text/html"}}, "ok");
+    for (const Packet &packet : std::as_const(packets)) {
+        if (state == EngineSocket::State::Closed)
+            break;
+        handlePacket(packet);
+    }
+}
+
+void EngineSocketPrivate::handlePacket(const Packet &packet)
+{
+    Q_Q(EngineSocket);
+    qCDebug(lcEngineTraffic).noquote()
+            << id << "->" << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
+            << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
+                              : QString::fromUtf8(packet.data.left(200)));
+    switch (packet.type) {
+    case PacketType::Pong:
+        if (pongTimer.isActive()) {
+            pongTimer.stop();
+            schedulePing();
+        }
+        break;
+    case PacketType::Message:
+        Q_EMIT q->messageReceived(packet.data, packet.binary);
+        break;
+    case PacketType::Close:
+        onClose(u"transport close"_s, u"client sent a close packet"_s);
+        break;
+    case PacketType::Open:
+        onClose(u"parse error"_s, u"unexpected open packet from the client"_s);
+        break;
+    case PacketType::Ping:
+    case PacketType::Upgrade:
+    case PacketType::Noop:
+        break;
+    }
+}
+
+void EngineSocketPrivate::setupWebSocket(QWebSocket *socket)
+{
+    socket->setParent(this);
+    socket->setMaxAllowedIncomingMessageSize(quint64(server->options.maxHttpBufferSize));
+    socket->setMaxAllowedIncomingFrameSize(quint64(server->options.maxHttpBufferSize));
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &text) {
+        if (socket == probe)
+            onProbeText(text);
+        else if (socket == ws)
+            onWebSocketText(text);
+    });
+    connect(socket, &QWebSocket::binaryMessageReceived, this,
+            [this, socket](const QByteArray &bytes) {
+                if (socket == probe)
+                    discardProbe(u"binary frame during the probe"_s);
+                else if (socket == ws)
+                    onWebSocketBinary(bytes);
+            });
+    connect(socket, &QWebSocket::bytesWritten, this, [this, socket] {
+        Q_Q(EngineSocket);
+        if (socket == ws && socket->bytesToWrite() == 0)
+            Q_EMIT q->drained();
+    });
+    connect(socket, &QWebSocket::disconnected, this, [this, socket] {
+        if (socket == probe) {
+            discardProbe(u"probe connection closed"_s);
+        } else if (socket == ws) {
+            ws = nullptr;
+            socket->deleteLater();
+            if (socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
+                qCWarning(lcEngine) << "session" << id << "sent a message over maxPayload"
+                                    << server->options.maxHttpBufferSize;
+                onClose(u"transport error"_s, u"message larger than maxPayload"_s);
+            } else {
+                onClose(u"transport close"_s, socket->closeReason());
+            }
+        }
+    });
+}
+
+void EngineSocketPrivate::closeWebSocket(QWebSocket *socket)
+{
+    // The socket outlives the session until its close handshake is done, so what was written
+    // before the close still reaches the client.
+    QObject::disconnect(socket, nullptr, nullptr, nullptr);
+    socket->setParent(nullptr);
+    QObject::connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(5000, socket, &QObject::deleteLater);
+    socket->close();
+}
+
+void EngineSocketPrivate::attachWebSocket(QWebSocket *socket)
+{
+    transport = Transport::WebSocket;
+    ws = socket;
+    setupWebSocket(socket);
+    writeToWebSocket(ws,
+                     Packet::text(PacketType::Open, server->openPacket(id, /*polling*/ false)));
+}
+
+void EngineSocketPrivate::onWebSocketText(const QString &text)
+{
+    Packet packet;
+    const EngineIo::DecodeError error = EngineIo::decodeTextFrame(text.toUtf8(), &packet);
+    if (error != EngineIo::DecodeError::None) {
+        qCWarning(lcEngine) << "session" << id << "sent a malformed packet:"
+                            << EngineIo::errorString(error);
+        onClose(u"parse error"_s, EngineIo::errorString(error));
+        return;
+    }
+    handlePacket(packet);
+}
+
+void EngineSocketPrivate::onWebSocketBinary(const QByteArray &bytes)
+{
+    handlePacket(EngineIo::decodeBinaryFrame(bytes));
+}
+
+void EngineSocketPrivate::attachProbe(QWebSocket *socket)
+{
+    probe = socket;
+    setupWebSocket(socket);
+    upgradeTimer.start(int(server->options.upgradeTimeout.count()), this);
+}
+
+void EngineSocketPrivate::onProbeText(const QString &text)
+{
+    if (text == u"2probe" && !probed) {
+        probed = true;
+        probe->sendTextMessage(u"3probe"_s);
+        // The client pauses polling before it sends the upgrade packet: let its poll return.
+        releaseHeldPoll();
+        noopTimer.start(noopInterval, this);
+    } else if (text == u"5" && probed) {
+        completeUpgrade();
+    } else {
+        discardProbe(u"unexpected packet during the probe: %1"_s.arg(text.left(50)));
+    }
+}
+
+void EngineSocketPrivate::completeUpgrade()
+{
+    Q_Q(EngineSocket);
+    upgradeTimer.stop();
+    noopTimer.stop();
+    releaseHeldPoll();
+    transport = Transport::WebSocket;
+    ws = std::exchange(probe, nullptr);
+    probed = false;
+    for (const Packet &packet : std::as_const(buffer))
+        writeToWebSocket(ws, packet);
+    buffer.clear();
+    bufferBytes = 0;
+    qCDebug(lcEngine) << "session" << id << "upgraded to websocket";
+    Q_EMIT q->upgraded(u"websocket"_s);
+    if (state == EngineSocket::State::Closing)
+        onClose(closeReason);
+}
+
+void EngineSocketPrivate::discardProbe(const QString &why)
+{
+    upgradeTimer.stop();
+    noopTimer.stop();
+    probed = false;
+    if (QWebSocket *p = std::exchange(probe, nullptr)) {
+        qCDebug(lcEngine) << "session" << id << "upgrade abandoned:" << why;
+        closeWebSocket(p);
+    }
+}
+
+void EngineSocketPrivate::beginClose(const QString &reason)
+{
+    if (state != EngineSocket::State::Open)
+        return;
+    discardProbe(u"session closing"_s);
+    state = EngineSocket::State::Closing;
+    closeReason = reason;
+    if (transport == Transport::WebSocket) {
+        onClose(reason); // closeWebSocket() lets what was written go out first
+        return;
+    }
+    if (heldPoll) {
+        Http::Exchange exchange = std::move(*heldPoll);
+        heldPoll.reset();
+        server->heldPolls.remove(exchange.socket());
+        if (exchange.socket())
+            QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+        buffer.append(Packet::text(PacketType::Close));
+        answerPoll(exchange, takePayload(buffer, bufferBytes));
+        onClose(reason);
+        return;
+    }
+    // Wait for the client's next poll to hand it what is queued and the close packet.
+    closeTimer.start(int(server->options.closeTimeout.count()), this);
+}
+
+void EngineSocketPrivate::onClose(const QString &reason, const QString &description)
+{
+    Q_Q(EngineSocket);
+    if (state == EngineSocket::State::Closed)
+        return;
+    state = EngineSocket::State::Closed;
+    pingTimer.stop();
+    pongTimer.stop();
+    upgradeTimer.stop();
+    noopTimer.stop();
+    closeTimer.stop();
+    if (heldPoll) {
+        Http::Exchange exchange = std::move(*heldPoll);
+        heldPoll.reset();
+        server->heldPolls.remove(exchange.socket());
+        if (exchange.socket())
+            QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+        answerPoll(exchange, "1");
+    }
+    if (QWebSocket *p = std::exchange(probe, nullptr))
+        closeWebSocket(p);
+    if (QWebSocket *w = std::exchange(ws, nullptr))
+        closeWebSocket(w);
+    buffer.clear();
+    bufferBytes = 0;
+    qCDebug(lcEngine) << "session" << id << "closed:" << reason << description;
+    server->removeSession(q);
+    Q_EMIT q->closed(reason, description);
+    q->deleteLater();
+}
+
+EngineSocket::EngineSocket(EngineServerPrivate *server, const QString &id,
+                           const EngineHandshake &handshake)
+    : d_ptr(std::make_unique<EngineSocketPrivate>(this, server, id, handshake))
+{
+}
+
+EngineSocket::~EngineSocket() = default;
+
+QString EngineSocket::id() const
+{
+    return d_func()->id;
+}
+
+QString EngineSocket::transport() const
+{
+    return d_func()->transport == EngineSocketPrivate::Transport::WebSocket ? u"websocket"_s
+                                                                            : u"polling"_s;
+}
+
+EngineSocket::State EngineSocket::state() const
+{
+    return d_func()->state;
+}
+
+const EngineHandshake &EngineSocket::handshake() const
+{
+    return d_func()->handshake;
+}
+
+EngineServer *EngineSocket::server() const
+{
+    return d_func()->server->q_ptr;
+}
+
+bool EngineSocket::send(const QByteArray &utf8Text)
+{
+    return d_func()->enqueue(Packet::message(utf8Text));
+}
+
+bool EngineSocket::sendBinary(const QByteArray &bytes)
+{
+    return d_func()->enqueue(Packet::binaryMessage(bytes));
+}
+
+bool EngineSocket::sendPacket(const EngineIo::Packet &packet)
+{
+    return d_func()->enqueue(packet);
+}
+
+bool EngineSocket::isWritable() const
+{
+    Q_D(const EngineSocket);
+    if (d->state != State::Open)
+        return false;
+    if (d->transport == EngineSocketPrivate::Transport::WebSocket)
+        return d->ws && d->ws->bytesToWrite() < writableLimit;
+    return d->heldPoll.has_value() && d->buffer.isEmpty();
+}
+
+qint64 EngineSocket::bufferedBytes() const
+{
+    Q_D(const EngineSocket);
+    return d->bufferBytes + (d->ws ? d->ws->bytesToWrite() : 0);
+}
+
+void EngineSocket::close(const QString &reason)
+{
+    d_func()->beginClose(reason);
+}
+
+} // namespace QSocketIo

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "../codec/enginecodec.h"
+#include "../qsocketioglobal.h"
+
+#include <QtCore/qdatetime.h>
+#include <QtCore/qobject.h>
+#include <QtCore/qurl.h>
+#include <QtCore/qurlquery.h>
+#include <QtNetwork/qhostaddress.h>
+
+#include <memory>
+
+namespace QSocketIo {
+
+class EngineServer;
+class EngineServerPrivate;
+class EngineSocketPrivate;
+
+// What the client's first request (the handshake) carried.
+struct QSOCKETIO_EXPORT EngineHandshake
+{
+    QUrl url;
+    QUrlQuery query;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QHostAddress remoteAddress;
+    quint16 remotePort = 0;
+    bool secure = false;
+    QDateTime issued;
+
+    QByteArray header(QByteArrayView name) const; // case-insensitive, empty when absent
+};
+
+// One Engine.IO session. Owned by its EngineServer; deleted (deleteLater) after closed().
+class QSOCKETIO_EXPORT EngineSocket : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString id READ id CONSTANT)
+    Q_PROPERTY(QString transport READ transport NOTIFY upgraded)
+    Q_PROPERTY(State state READ state)
+
+public:
+    enum class State { Open, Closing, Closed };
+    Q_ENUM(State)
+
+    ~EngineSocket() override;
+
+    QString id() const;
+    QString transport() const; // "polling" or "websocket"
+    State state() const;
+    const EngineHandshake &handshake() const;
+    EngineServer *server() const;
+
+    // Queue a message; false when the session is no longer open. Packets are written in order.
+    bool send(const QByteArray &utf8Text);
+    bool sendBinary(const QByteArray &bytes);
+    bool sendPacket(const EngineIo::Packet &packet);
+
+    // True when a packet sent now would go out at once rather than wait in a buffer; volatile
+    // emits are dropped when this is false.
+    bool isWritable() const;
+    // Bytes accepted but not yet handed to the operating system.
+    qint64 bufferedBytes() const;
+
+    // Flush what is queued, then end the session (reason "forced close" unless given).
+    void close(const QString &reason = QStringLiteral("forced close"));
+
+Q_SIGNALS:
+    void messageReceived(const QByteArray &data, bool binary);
+    void upgraded(const QString &transport);
+    // Everything queued was written to the transport.
+    void drained();
+    // reason: "transport close", "transport error", "ping timeout", "parse error", "forced close"
+    // or the reason given to close(); description adds detail for logs.
+    void closed(const QString &reason, const QString &description);
+
+private:
+    friend class EngineServer;
+    friend class EngineServerPrivate;
+    EngineSocket(EngineServerPrivate *server, const QString &id, const EngineHandshake &handshake);
+    Q_DECLARE_PRIVATE(EngineSocket)
+    std::unique_ptr<EngineSocketPrivate> d_ptr;
+};
+
+} // namespace QSocketIo

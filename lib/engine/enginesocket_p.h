@@ -1,0 +1,82 @@
+#pragma once
+
+#include "enginesocket.h"
+#include "httpadapter_p.h"
+
+#include <QtCore/qbasictimer.h>
+#include <QtCore/qpointer.h>
+
+#include <optional>
+
+class QWebSocket;
+
+namespace QSocketIo {
+
+class EngineServerPrivate;
+
+class EngineSocketPrivate : public QObject
+{
+    Q_OBJECT
+    Q_DECLARE_PUBLIC(EngineSocket)
+public:
+    enum class Transport { Polling, WebSocket };
+
+    EngineSocketPrivate(EngineSocket *q, EngineServerPrivate *server, const QString &id,
+                        const EngineHandshake &handshake);
+    ~EngineSocketPrivate() override;
+
+    EngineSocket *q_ptr;
+    EngineServerPrivate *server;
+    QString id;
+    EngineHandshake handshake;
+    EngineSocket::State state = EngineSocket::State::Open;
+    Transport transport = Transport::Polling;
+    QString closeReason; // set while closing gracefully
+
+    // Polling: packets wait here until a GET takes them; also holds packets while an upgrade
+    // is under way.
+    QList<EngineIo::Packet> buffer;
+    qint64 bufferBytes = 0;
+    std::optional<Http::Exchange> heldPoll;
+    bool flushQueued = false;
+
+    QWebSocket *ws = nullptr;    // the WebSocket transport, once upgraded (or from the start)
+    QWebSocket *probe = nullptr; // a WebSocket that is being probed for the upgrade
+    bool probed = false;         // "2probe" answered
+
+    QBasicTimer pingTimer;
+    QBasicTimer pongTimer;
+    QBasicTimer upgradeTimer;
+    QBasicTimer noopTimer;
+    QBasicTimer closeTimer;
+
+    void start();
+    void onPollGet(Http::Exchange &&exchange);
+    void onPollPost(const QByteArray &body, Http::Exchange &&exchange);
+    void attachWebSocket(QWebSocket *socket); // WebSocket-only session, from the handshake
+    void attachProbe(QWebSocket *socket);
+    bool isUpgradedOrUpgrading() const { return transport == Transport::WebSocket || probe; }
+
+    bool enqueue(const EngineIo::Packet &packet);
+    void writeToWebSocket(QWebSocket *socket, const EngineIo::Packet &packet);
+    void flushPoll();
+    void releaseHeldPoll(); // answer a held poll with what is buffered, or a noop
+    void answerPoll(Http::Exchange &exchange, const QByteArray &payload);
+    void handlePacket(const EngineIo::Packet &packet);
+    void onWebSocketText(const QString &text);
+    void onWebSocketBinary(const QByteArray &bytes);
+    void onProbeText(const QString &text);
+    void completeUpgrade();
+    void discardProbe(const QString &why);
+    void schedulePing();
+    void beginClose(const QString &reason);
+    void finishGracefulClose();
+    void onClose(const QString &reason, const QString &description = {});
+    void setupWebSocket(QWebSocket *socket);
+    static void closeWebSocket(QWebSocket *socket);
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
+};
+
+} // namespace QSocketIo

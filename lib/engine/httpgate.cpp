@@ -1,0 +1,350 @@
+#include "httpgate_p.h"
+
+#include "logging_p.h"
+
+#include <QtNetwork/qsslsocket.h>
+
+namespace QSocketIo {
+
+QByteArrayView RequestHead::path() const
+{
+    const qsizetype q = target.indexOf('?');
+    return q < 0 ? QByteArrayView(target) : QByteArrayView(target).first(q);
+}
+
+static bool headerHasToken(QByteArrayView value, QByteArrayView token)
+{
+    for (const QByteArray &part : value.toByteArray().split(',')) {
+        if (part.trimmed().compare(token, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool RequestHead::isWebSocketUpgrade() const
+{
+    return method == "GET" && headerHasToken(header("upgrade"), "websocket")
+            && headerHasToken(header("connection"), "upgrade");
+}
+
+bool RequestHead::wantsClose() const
+{
+    const QByteArray connection = header("connection");
+    if (version == "HTTP/1.0")
+        return !headerHasToken(connection, "keep-alive");
+    return headerHasToken(connection, "close");
+}
+
+static bool isToken(QByteArrayView s)
+{
+    if (s.isEmpty())
+        return false;
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f || QByteArrayView("()<>@,;:\\\"/[]?={}").contains(c))
+            return false;
+    }
+    return true;
+}
+
+bool parseRequestHead(QByteArrayView head, RequestHead *out)
+{
+    if (!head.endsWith("\r\n\r\n"))
+        return false;
+    head.chop(4);
+    qsizetype lineEnd = head.indexOf("\r\n");
+    const QByteArrayView requestLine = lineEnd < 0 ? head : head.first(lineEnd);
+    const qsizetype sp1 = requestLine.indexOf(' ');
+    const qsizetype sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 <= sp1 + 1)
+        return false;
+    out->method = requestLine.first(sp1).toByteArray();
+    out->target = requestLine.sliced(sp1 + 1, sp2 - sp1 - 1).toByteArray();
+    out->version = requestLine.sliced(sp2 + 1).toByteArray();
+    if (!isToken(out->method) || out->target.contains(' ')
+        || (out->version != "HTTP/1.1" && out->version != "HTTP/1.0"))
+        return false;
+    out->headers.clear();
+    while (lineEnd >= 0) {
+        const qsizetype start = lineEnd + 2;
+        lineEnd = head.indexOf("\r\n", start);
+        const QByteArrayView line = head.sliced(start, (lineEnd < 0 ? head.size() : lineEnd) - start);
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0 || !isToken(line.first(colon)))
+            return false; // also refuses obsolete line folding
+        out->headers.append({line.first(colon).toByteArray(),
+                             line.sliced(colon + 1).trimmed().toByteArray()});
+    }
+    return true;
+}
+
+EngineListener::EngineListener(const EngineOptions &options, Hooks hooks, QObject *parent)
+    : QTcpServer(parent), m_options(options), m_hooks(std::move(hooks))
+{
+    setListenBacklogSize(options.listenBacklog);
+}
+
+void EngineListener::incomingConnection(qintptr descriptor)
+{
+    QTcpSocket *socket;
+    if (m_options.ssl) {
+        auto *ssl = new QSslSocket(this);
+        if (!ssl->setSocketDescriptor(descriptor)) {
+            delete ssl;
+            return;
+        }
+        ssl->setSslConfiguration(*m_options.ssl);
+        connect(ssl, &QSslSocket::sslErrors, ssl, [ssl](const QList<QSslError> &errors) {
+            qCDebug(lcEngine) << "TLS handshake failed:" << errors;
+            ssl->abort();
+        });
+        ssl->startServerEncryption();
+        socket = ssl;
+    } else {
+        socket = new QTcpSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            return;
+        }
+    }
+    new ConnectionGate(socket, this);
+}
+
+void EngineListener::reject(QTcpSocket *socket, int status, const QByteArray &contentType,
+                            const QByteArray &body, const Http::HeaderList &extraHeaders)
+{
+    static const QHash<int, QByteArray> reasons = {
+        {400, "Bad Request"}, {403, "Forbidden"}, {408, "Request Timeout"},
+        {413, "Payload Too Large"}, {431, "Request Header Fields Too Large"},
+        {503, "Service Unavailable"}};
+    QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' '
+            + reasons.value(status, "Error") + "\r\nConnection: close\r\nContent-Type: "
+            + contentType + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+    for (const auto &h : extraHeaders)
+        response += h.first + ": " + h.second + "\r\n";
+    response += "\r\n" + body;
+    socket->write(response);
+    socket->disconnectFromHost();
+}
+
+ConnectionGate::ConnectionGate(QTcpSocket *socket, EngineListener *listener)
+    : QObject(socket), m_socket(socket), m_listener(listener)
+{
+    connect(socket, &QTcpSocket::readyRead, this, &ConnectionGate::beforeHttp);
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    m_headTimer.start(int(listener->options().requestHeadTimeout.count()), this);
+}
+
+void ConnectionGate::beforeHttp()
+{
+    const qint64 available = m_socket->bytesAvailable();
+    if (available <= m_analyzed)
+        return;
+    const QByteArray data = m_socket->peek(available);
+    const QByteArrayView fresh = QByteArrayView(data).sliced(m_analyzed);
+    m_analyzed = data.size();
+    analyze(fresh);
+}
+
+void ConnectionGate::afterHttp()
+{
+    m_analyzed = m_socket->bytesAvailable();
+}
+
+void ConnectionGate::timerEvent(QTimerEvent *)
+{
+    m_headTimer.stop();
+    if (m_line.isEmpty() && m_handed)
+        return;
+    qCDebug(lcEngine) << "closing a connection that sent no complete request head in time from"
+                      << m_socket->peerAddress();
+    if (m_line.isEmpty()) {
+        m_socket->abort();
+        return;
+    }
+    fail(408, "request head not completed in time");
+}
+
+void ConnectionGate::fail(int status, const QByteArray &message)
+{
+    m_headTimer.stop();
+    detachFromHttp();
+    disconnect(m_socket, nullptr, this, nullptr);
+    EngineListener::reject(m_socket, status, "text/plain; charset=UTF-8", message);
+}
+
+void ConnectionGate::detachFromHttp()
+{
+    if (m_handed && m_listener->httpServer())
+        m_socket->disconnect(m_listener->httpServer());
+}
+
+bool ConnectionGate::analyze(QByteArrayView data)
+{
+    const qint64 maxHead = m_listener->options().maxHeaderSize;
+    const qint64 maxBody = m_listener->options().maxHttpBufferSize;
+    while (!data.isEmpty()) {
+        switch (m_state) {
+        case State::Head: {
+            if (m_line.isEmpty()) {
+                // Tolerate the empty lines some clients send between requests.
+                while (!data.isEmpty() && (data.front() == '\r' || data.front() == '\n'))
+                    data = data.sliced(1);
+                if (data.isEmpty())
+                    return true;
+                if (!m_headTimer.isActive())
+                    m_headTimer.start(int(m_listener->options().requestHeadTimeout.count()), this);
+            }
+            const qsizetype searchFrom = qMax<qsizetype>(0, m_line.size() - 3);
+            const qsizetype take = qMin<qsizetype>(data.size(), maxHead + 4 - m_line.size());
+            m_line.append(data.first(qMax<qsizetype>(take, 0)));
+            const qsizetype end = m_line.indexOf("\r\n\r\n", searchFrom);
+            if (end < 0) {
+                if (m_line.size() > maxHead) {
+                    fail(431, "request head too large");
+                    return false;
+                }
+                return true;
+            }
+            const qsizetype headSize = end + 4;
+            data = data.sliced(take - (m_line.size() - headSize));
+            m_line.truncate(headSize);
+            RequestHead head;
+            const bool ok = parseRequestHead(m_line, &head);
+            m_line.clear();
+            m_headTimer.stop();
+            if (!ok) {
+                fail(400, "malformed request head");
+                return false;
+            }
+            if (!onHead(head))
+                return false;
+            break;
+        }
+        case State::Body: {
+            const qint64 n = qMin<qint64>(m_remaining, data.size());
+            m_remaining -= n;
+            data = data.sliced(n);
+            if (m_remaining == 0 && !endOfRequest())
+                return false;
+            break;
+        }
+        case State::ChunkSize:
+        case State::Trailer: {
+            const qsizetype nl = data.indexOf('\n');
+            const qsizetype n = nl < 0 ? data.size() : nl + 1;
+            m_line.append(data.first(n));
+            data = data.sliced(n);
+            if (m_line.size() > 4096) {
+                fail(400, "malformed chunked body");
+                return false;
+            }
+            if (nl < 0)
+                break;
+            const QByteArray line = m_line.trimmed();
+            m_line.clear();
+            if (m_state == State::Trailer) {
+                if (line.isEmpty() && !endOfRequest())
+                    return false;
+                break;
+            }
+            bool ok = false;
+            const qsizetype semicolon = line.indexOf(';');
+            m_remaining = (semicolon < 0 ? line : line.first(semicolon)).trimmed().toLongLong(&ok, 16);
+            if (!ok || m_remaining < 0) {
+                fail(400, "malformed chunked body");
+                return false;
+            }
+            m_bodySize += m_remaining;
+            if (m_enginePath && m_bodySize > maxBody) {
+                fail(413, "payload too large");
+                return false;
+            }
+            m_state = m_remaining == 0 ? State::Trailer : State::ChunkData;
+            break;
+        }
+        case State::ChunkData: {
+            const qint64 n = qMin<qint64>(m_remaining, data.size());
+            m_remaining -= n;
+            data = data.sliced(n);
+            if (m_remaining == 0) {
+                m_state = State::ChunkDataEnd;
+                m_remaining = 2;
+            }
+            break;
+        }
+        case State::ChunkDataEnd: {
+            const qint64 n = qMin<qint64>(m_remaining, data.size());
+            m_remaining -= n;
+            data = data.sliced(n);
+            if (m_remaining == 0)
+                m_state = State::ChunkSize;
+            break;
+        }
+        }
+    }
+    return true;
+}
+
+bool ConnectionGate::onHead(const RequestHead &head)
+{
+    const EngineListener::Hooks &hooks = m_listener->hooks();
+    m_enginePath = hooks.isEnginePath(head.path());
+    if (m_enginePath && head.isWebSocketUpgrade()) {
+        m_headTimer.stop();
+        // The upgrade request leaves QtHttpServer (if it had this connection) and this gate.
+        detachFromHttp();
+        if (m_handed)
+            disconnect(m_socket, &QTcpSocket::disconnected, nullptr, nullptr);
+        disconnect(m_socket, nullptr, this, nullptr);
+        disconnect(m_socket, &QTcpSocket::disconnected, m_socket, &QObject::deleteLater);
+        QTcpSocket *socket = m_socket;
+        deleteLater();
+        setParent(nullptr);
+        socket->setParent(nullptr);
+        hooks.takeUpgrade(socket, head);
+        return false;
+    }
+    Http::setCloseAfterResponse(m_socket, head.wantsClose());
+    const QByteArray transferEncoding = head.header("transfer-encoding");
+    const QByteArray contentLength = head.header("content-length");
+    if (!transferEncoding.isEmpty()) {
+        if (!headerHasToken(transferEncoding, "chunked")) {
+            fail(400, "unsupported transfer encoding");
+            return false;
+        }
+        m_state = State::ChunkSize;
+        m_bodySize = 0;
+    } else if (!contentLength.isEmpty()) {
+        bool ok = false;
+        m_remaining = contentLength.toLongLong(&ok);
+        if (!ok || m_remaining < 0) {
+            fail(400, "malformed Content-Length");
+            return false;
+        }
+        if (m_enginePath && m_remaining > m_listener->options().maxHttpBufferSize) {
+            fail(413, "payload too large");
+            return false;
+        }
+        m_state = m_remaining > 0 ? State::Body : State::Head;
+    } else {
+        m_state = State::Head;
+    }
+    if (!m_handed) {
+        m_handed = true;
+        m_listener->handToHttp(m_socket);
+        // QtHttpServer connected its readyRead handler after ours; this one runs after both.
+        connect(m_socket, &QTcpSocket::readyRead, this, &ConnectionGate::afterHttp);
+        // The head is already in the socket's buffer: make QtHttpServer look at it.
+        QMetaObject::invokeMethod(m_socket, &QTcpSocket::readyRead, Qt::QueuedConnection);
+    }
+    return true;
+}
+
+bool ConnectionGate::endOfRequest()
+{
+    m_state = State::Head;
+    return true;
+}
+
+} // namespace QSocketIo

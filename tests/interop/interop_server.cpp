@@ -1,0 +1,126 @@
+// The server the interop tests and benchmarks drive: at /engine.io/ a plain Engine.IO server that
+// sends every message back to its sender. Stays up until killed.
+
+#include <QSocketIo/engineserver.h>
+
+#include <QtCore/qcommandlineparser.h>
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qfile.h>
+#include <QtNetwork/qsslkey.h>
+
+#include <cstdio>
+
+using namespace QSocketIo;
+using namespace Qt::StringLiterals;
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"QSocketIo interop test server"_s);
+    parser.addHelpOption();
+    const QCommandLineOption host(u"host"_s, u"Address to listen on."_s, u"host"_s, u"127.0.0.1"_s);
+    const QCommandLineOption port(u"port"_s, u"Port (0: any free port)."_s, u"port"_s,
+                                  qEnvironmentVariable("PORT", u"3000"_s));
+    const QCommandLineOption pingInterval(u"ping-interval"_s, u"Ping interval."_s, u"ms"_s);
+    const QCommandLineOption pingTimeout(u"ping-timeout"_s, u"Ping timeout."_s, u"ms"_s);
+    const QCommandLineOption maxPayload(u"max-payload"_s, u"max_http_buffer_size."_s, u"bytes"_s);
+    const QCommandLineOption connectTimeout(u"connect-timeout"_s,
+                                            u"Socket.IO connect timeout."_s, u"ms"_s);
+    const QCommandLineOption corsOrigin(u"cors-origin"_s,
+                                        u"Allowed origin (repeatable, '*' for any)."_s, u"origin"_s);
+    const QCommandLineOption noCredentials(u"no-cors-credentials"_s,
+                                           u"Do not allow credentials."_s);
+    const QCommandLineOption tlsCert(u"tls-cert"_s, u"PEM certificate for TLS."_s, u"file"_s);
+    const QCommandLineOption tlsKey(u"tls-key"_s, u"PEM private key for TLS."_s, u"file"_s);
+    const QCommandLineOption transports(u"transports"_s, u"Comma-separated transports."_s,
+                                        u"list"_s);
+    const QCommandLineOption noUpgrades(u"no-upgrades"_s, u"Do not offer upgrades."_s);
+    const QCommandLineOption cookie(u"cookie"_s, u"Set a session cookie of this name."_s,
+                                    u"name"_s);
+    parser.addOptions({host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
+                       corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie});
+    parser.process(app);
+
+    auto number = [&](const QCommandLineOption &option) {
+        bool ok = false;
+        const qint64 value = parser.value(option).toLongLong(&ok);
+        if (!ok || value < 0) {
+            std::fprintf(stderr, "--%s needs a non-negative number\n",
+                         qPrintable(option.names().first()));
+            std::exit(2);
+        }
+        return value;
+    };
+
+    EngineOptions options;
+    options.path = u"/engine.io/"_s;
+    if (parser.isSet(pingInterval))
+        options.pingInterval = std::chrono::milliseconds(number(pingInterval));
+    if (parser.isSet(pingTimeout))
+        options.pingTimeout = std::chrono::milliseconds(number(pingTimeout));
+    if (parser.isSet(maxPayload))
+        options.maxHttpBufferSize = number(maxPayload);
+    if (parser.isSet(corsOrigin))
+        options.corsAllowedOrigins = CorsAllowedOrigins::list(parser.values(corsOrigin));
+    options.corsCredentials = !parser.isSet(noCredentials);
+    if (parser.isSet(transports))
+        options.transports = parser.value(transports).split(u',', Qt::SkipEmptyParts);
+    options.allowUpgrades = !parser.isSet(noUpgrades);
+    if (parser.isSet(cookie)) {
+        CookieOptions c;
+        c.name = parser.value(cookie);
+        options.cookie = c;
+    }
+    if (parser.isSet(tlsCert) != parser.isSet(tlsKey)) {
+        std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (parser.isSet(tlsCert)) {
+        QFile certFile(parser.value(tlsCert));
+        QFile keyFile(parser.value(tlsKey));
+        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "cannot read the TLS certificate or key\n");
+            return 2;
+        }
+        const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll());
+        const QSslKey key(keyFile.readAll(), QSsl::Rsa);
+        if (chain.isEmpty() || key.isNull()) {
+            std::fprintf(stderr, "invalid TLS certificate or key (PEM, RSA)\n");
+            return 2;
+        }
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.setLocalCertificateChain(chain);
+        ssl.setPrivateKey(key);
+        ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        options.ssl = ssl;
+    }
+
+    EngineServer server(options);
+    QObject::connect(&server, &EngineServer::newConnection, [](EngineSocket *socket) {
+        QObject::connect(socket, &EngineSocket::messageReceived, socket,
+                         [socket](const QByteArray &data, bool binary) {
+                             if (binary)
+                                 socket->sendBinary(data);
+                             else
+                                 socket->send(data);
+                         });
+    });
+    const QHostAddress address(parser.value(host));
+    if (address.isNull()) {
+        std::fprintf(stderr, "--host needs an IP address\n");
+        return 2;
+    }
+    const qint64 portNumber = number(port);
+    if (portNumber > 65535 || !server.listen(address, quint16(portNumber))) {
+        std::fprintf(stderr, "cannot listen: %s\n", qPrintable(server.errorString()));
+        return 1;
+    }
+    const QString shownHost = address.protocol() == QAbstractSocket::IPv6Protocol
+            ? u'[' + address.toString() + u']'
+            : address.toString();
+    std::printf("listening on %s://%s:%u\n", options.ssl ? "https" : "http",
+                qPrintable(shownHost), unsigned(server.serverPort()));
+    std::fflush(stdout);
+    return app.exec();
+}
