@@ -229,6 +229,16 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
         return;
     }
 
+    if (Http::headerValue(request.headers, "upgrade").compare("websocket", Qt::CaseInsensitive)
+        == 0) {
+        // An attached QHttpServer that listens on its own port upgrades by itself once this
+        // route returns; an answer written here reaches the client first and refuses it.
+        const Verdict v = verifyUpgrade(request.query, request.headers, request.remoteAddress,
+                                        request.remotePort, request.secure);
+        if (v.code >= 0)
+            refuse(exchange, v, {});
+        return;
+    }
     const Verdict verdict = verify(request.method, request.query, origin, host, request.secure,
                                    false);
     const Http::HeaderList cors = corsHeaders(origin, host, request.secure, false, {});
@@ -268,51 +278,55 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
         socket->d_func()->onPollPost(request.body, std::move(exchange));
 }
 
-static QString peerKey(const QHostAddress &address, quint16 port)
+
+static EngineHandshake makeHandshake(const QUrl &url, const QUrlQuery &query,
+                                     const Http::HeaderList &headers, const QHostAddress &peer,
+                                     quint16 peerPort, bool secure)
 {
-    return address.toString() + u'|' + QString::number(port);
+    EngineHandshake hs;
+    hs.url = url;
+    hs.query = query;
+    hs.headers = headers;
+    hs.remoteAddress = peer;
+    hs.remotePort = peerPort;
+    hs.secure = secure;
+    hs.issued = QDateTime::currentDateTimeUtc();
+    return hs;
+}
+
+EngineServerPrivate::Verdict EngineServerPrivate::verifyUpgrade(const QUrlQuery &query,
+                                                                const Http::HeaderList &headers,
+                                                                const QHostAddress &peer,
+                                                                quint16 peerPort, bool secure) const
+{
+    Verdict verdict = verify("GET", query, Http::headerValue(headers, "origin"),
+                             Http::headerValue(headers, "host"), secure, true);
+    if (verdict.code < 0 && !query.hasQueryItem(u"sid"_s) && allowRequest
+        && !allowRequest(makeHandshake({}, query, headers, peer, peerPort, secure)))
+        verdict = {4, u"refused by allowRequest"_s};
+    return verdict;
 }
 
 void EngineServerPrivate::handleUpgrade(QTcpSocket *socket, const RequestHead &head)
 {
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    const QUrl url = QUrl::fromEncoded(head.target);
-    const QUrlQuery query(url);
+    Q_Q(EngineServer);
+    const QUrlQuery query(QUrl::fromEncoded(head.target));
     const bool secure = qobject_cast<QSslSocket *>(socket) != nullptr;
-    const QByteArray origin = head.header("origin");
-    const QByteArray host = head.header("host");
-    Verdict verdict = verify(head.method, query, origin, host, secure, true);
-    EngineHandshake hs;
-    if (verdict.code < 0 && !query.hasQueryItem(u"sid"_s)) {
-        hs.url = url;
-        hs.query = query;
-        hs.headers = head.headers;
-        hs.remoteAddress = socket->peerAddress();
-        hs.remotePort = socket->peerPort();
-        hs.secure = secure;
-        hs.issued = QDateTime::currentDateTimeUtc();
-        if (allowRequest && !allowRequest(hs))
-            verdict = {4, u"refused by allowRequest"_s};
-    }
+    const Verdict verdict = verifyUpgrade(query, head.headers, socket->peerAddress(),
+                                          socket->peerPort(), secure);
     if (verdict.code >= 0) {
-        Q_Q(EngineServer);
         qCDebug(lcEngine) << "refused WebSocket upgrade:" << errorMessages[verdict.code] << "-"
                           << verdict.detail;
-        Http::HeaderList cors = verdict.code == 4 ? Http::HeaderList()
-                                                  : corsHeaders(origin, host, secure, false, {});
+        const Http::HeaderList cors = verdict.code == 4
+                ? Http::HeaderList()
+                : corsHeaders(head.header("origin"), head.header("host"), secure, false, {});
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         EngineListener::reject(socket, errorStatus(verdict.code), "application/json",
                                errorBody(verdict.code), cors);
         Q_EMIT q->connectionError(EngineServer::ErrorCode(verdict.code),
                                   QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
         return;
     }
-    if (!hs.issued.isNull()) {
-        const QString key = peerKey(hs.remoteAddress, hs.remotePort);
-        pendingHandshakes.insert(key, hs);
-        QObject::connect(socket, &QObject::destroyed, q_ptr,
-                         [this, key] { pendingHandshakes.remove(key); });
-    }
-    QObject::disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     webSockets->handleConnection(socket);
 }
 
@@ -327,7 +341,6 @@ void EngineServerPrivate::attachWebSocket(QWebSocket *ws)
     Q_Q(EngineServer);
     const QUrlQuery query(ws->requestUrl());
     const QString sid = query.queryItemValue(u"sid"_s);
-    const QString key = peerKey(ws->peerAddress(), ws->peerPort());
     if (!sid.isEmpty()) {
         EngineSocket *s = sessions.value(sid);
         auto *d = s ? s->d_func() : nullptr;
@@ -340,14 +353,20 @@ void EngineServerPrivate::attachWebSocket(QWebSocket *ws)
         d->attachProbe(ws);
         return;
     }
-    const auto it = pendingHandshakes.constFind(key);
-    if (it == pendingHandshakes.cend() || closing) {
+    if (closing) {
         EngineSocketPrivate::closeWebSocket(ws);
         return;
     }
-    const EngineHandshake hs = *it;
-    pendingHandshakes.erase(it);
-    EngineSocket *socket = createSession(hs);
+    const QNetworkRequest request = ws->request();
+    Http::HeaderList headers;
+    for (const QByteArray &name : request.rawHeaderList())
+        headers.append({name, request.rawHeader(name)});
+    QUrl url = ws->requestUrl();
+    url.setScheme(options.ssl ? u"https"_s : u"http"_s);
+    // QWebSocketServer names every URL ws://; our listeners are all TLS or none.
+    const bool secure = options.ssl.has_value();
+    EngineSocket *socket = createSession(
+            makeHandshake(url, query, headers, ws->peerAddress(), ws->peerPort(), secure));
     socket->d_func()->attachWebSocket(ws);
     socket->d_func()->start();
     Q_EMIT q->newConnection(socket);
@@ -381,6 +400,10 @@ bool EngineServer::attach(QHttpServer *server)
     if (d->http || !server)
         return false;
     d->http = server;
+    QObject::connect(server, &QHttpServer::newWebSocketConnection, this, [d] {
+        while (QWebSocket *ws = Http::nextWebSocket(d->http))
+            d->attachWebSocket(ws);
+    });
     Http::addRoute(server, d->options.path, this, [d](Http::Request &&r, Http::Exchange &&e) {
         d->handleHttp(std::move(r), std::move(e));
     });

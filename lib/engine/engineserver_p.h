@@ -31,9 +31,6 @@ public:
     // release it first (QtHttpServer 6.4 does not order responses per connection).
     QHash<QTcpSocket *, EngineSocket *> heldPolls;
     std::function<bool(const EngineHandshake &)> allowRequest;
-    // Handshake data of WebSocket-only connections between our check and QWebSocketServer's
-    // handshake, by peer address and port.
-    QHash<QString, EngineHandshake> pendingHandshakes;
     QString errorString;
     bool closing = false;         // close() was called; no new sessions
     bool closeSignalled = false;
@@ -53,6 +50,10 @@ public:
     };
     Verdict verify(const QByteArray &method, const QUrlQuery &query, const QByteArray &origin,
                    const QByteArray &host, bool secure, bool upgrade) const;
+    // The checks an upgrade request passes before its WebSocket handshake, whichever component
+    // parsed it (our listener, or an attached QHttpServer listening on its own).
+    Verdict verifyUpgrade(const QUrlQuery &query, const Http::HeaderList &headers,
+                          const QHostAddress &peer, quint16 peerPort, bool secure) const;
     Http::HeaderList corsHeaders(const QByteArray &origin, const QByteArray &host, bool secure,
                                  bool preflight, const QByteArray &requestHeaders) const;
     void refuse(Http::Exchange &exchange, const Verdict &verdict, const Http::HeaderList &cors);

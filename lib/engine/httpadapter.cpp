@@ -4,6 +4,7 @@
 #include <QtHttpServer/qhttpserverrequest.h>
 #include <QtHttpServer/qhttpserverresponder.h>
 #include <QtNetwork/qsslsocket.h>
+#include <QtWebSockets/qwebsocket.h>
 
 namespace QSocketIo::Http {
 
@@ -94,6 +95,11 @@ void addRoute(QHttpServer *server, const QString &path, QObject *context, Handle
     server->route(path, view);
     if (path.size() > 1 && path.endsWith(QLatin1Char('/')))
         server->route(path.chopped(1), view);
+}
+
+QWebSocket *nextWebSocket(QHttpServer *server)
+{
+    return server->nextPendingWebSocketConnection().release();
 }
 
 void bindListener(QHttpServer *server, QTcpServer *listener)

@@ -15,6 +15,7 @@
 class QHttpServer;
 class QHttpServerResponder;
 class QTcpServer;
+class QWebSocket;
 
 namespace QSocketIo::Http {
 
@@ -67,6 +68,9 @@ using Handler = std::function<void(Request &&, Exchange &&)>;
 
 // Routes every method on `path` (normalised, "/x/") and on the same path without its trailing slash.
 void addRoute(QHttpServer *server, const QString &path, QObject *context, Handler handler);
+
+// The next WebSocket that `server` upgraded by itself (when it listens on its own).
+QWebSocket *nextWebSocket(QHttpServer *server);
 
 // Hands a connection whose first request head was already peeked to `server`'s HTTP handling.
 void bindListener(QHttpServer *server, QTcpServer *listener);
