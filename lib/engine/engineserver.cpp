@@ -24,6 +24,7 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
     : q_ptr(q), options(opts)
 {
     options.path = EngineOptions::normalizedPath(options.path);
+    pathUtf8 = options.path.toUtf8();
     if (options.engineioLogger)
         const_cast<QLoggingCategory &>(lcEngineTraffic()).setEnabled(QtDebugMsg, true);
     webSockets = new QWebSocketServer(u"QSocketIo"_s, QWebSocketServer::NonSecureMode, q);
@@ -38,7 +39,7 @@ EngineServerPrivate::~EngineServerPrivate() = default;
 
 bool EngineServerPrivate::isEnginePath(QByteArrayView path) const
 {
-    const QByteArrayView p(options.path.toUtf8());
+    const QByteArrayView p(pathUtf8);
     return path == p || (p.size() > 1 && path == p.chopped(1));
 }
 

@@ -22,6 +22,7 @@ public:
 
     EngineServer *q_ptr;
     EngineOptions options;
+    QByteArray pathUtf8; // options.path, as request targets spell it
     QPointer<QHttpServer> http;
     bool ownsHttp = false;
     QList<EngineListener *> listeners;
