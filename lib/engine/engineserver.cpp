@@ -331,6 +331,24 @@ void EngineServerPrivate::handleUpgrade(QTcpSocket *socket, const RequestHead &h
     webSockets->handleConnection(socket);
 }
 
+QByteArray EngineServerPrivate::checkHead(QTcpSocket *socket, const RequestHead &head)
+{
+    if (head.method != "POST")
+        return {};
+    const QUrlQuery query(QUrl::fromEncoded(head.target));
+    EngineSocket *s = sessions.value(query.queryItemValue(u"sid"_s));
+    if (!s)
+        return {}; // verify() answers it once QtHttpServer has parsed it
+    EngineSocketPrivate *d = s->d_func();
+    QTcpSocket *previous = d->postInProgress;
+    if (previous && previous != socket && previous->state() == QAbstractSocket::ConnectedState) {
+        d->onClose(u"transport error"_s, u"overlapping POST requests"_s);
+        return errorBody(3);
+    }
+    d->postInProgress = socket;
+    return {};
+}
+
 void EngineServerPrivate::onWebSocketConnected()
 {
     while (QWebSocket *ws = webSockets->nextPendingConnection())
@@ -418,6 +436,9 @@ bool EngineServer::listen(const QHostAddress &address, quint16 port)
     hooks.isEnginePath = [d](QByteArrayView path) { return d->isEnginePath(path); };
     hooks.takeUpgrade = [d](QTcpSocket *socket, const RequestHead &head) {
         d->handleUpgrade(socket, head);
+    };
+    hooks.checkHead = [d](QTcpSocket *socket, const RequestHead &head) {
+        return d->checkHead(socket, head);
     };
     auto *listener = new EngineListener(d->options, std::move(hooks));
     if (!listener->listen(address, port)) {

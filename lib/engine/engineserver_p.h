@@ -40,6 +40,7 @@ public:
     QHttpServer *ensureHttp();
     void handleHttp(Http::Request &&request, Http::Exchange &&exchange);
     void handleUpgrade(QTcpSocket *socket, const RequestHead &head);
+    QByteArray checkHead(QTcpSocket *socket, const RequestHead &head);
     void onWebSocketConnected();
     void attachWebSocket(QWebSocket *ws);
 

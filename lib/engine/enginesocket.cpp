@@ -103,7 +103,9 @@ void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const Packet &pac
 
 void EngineSocketPrivate::answerPoll(Http::Exchange &exchange, const QByteArray &payload)
 {
-    exchange.respond(200, {{"Content-Type", "text/plain; charset=UTF-8"}}, payload);
+    exchange.respond(200,
+                     {{"Content-Type", "text/plain; charset=UTF-8"}, {"Cache-Control", "no-store"}},
+                     payload);
 }
 
 static QByteArray takePayload(QList<Packet> &buffer, qint64 &bufferBytes)
@@ -179,6 +181,8 @@ void EngineSocketPrivate::onPollGet(Http::Exchange &&exchange)
 
 void EngineSocketPrivate::onPollPost(const QByteArray &body, Http::Exchange &&exchange)
 {
+    if (postInProgress == exchange.socket())
+        postInProgress = nullptr;
     QList<Packet> packets;
     const EngineIo::DecodeError error = EngineIo::decodePayload(body, &packets);
     if (error != EngineIo::DecodeError::None) {
@@ -219,6 +223,9 @@ void EngineSocketPrivate::handlePacket(const Packet &packet)
         onClose(u"parse error"_s, u"unexpected open packet from the client"_s);
         break;
     case PacketType::Ping:
+        // In v4 only the server pings (v3 clients did).
+        onClose(u"transport error"_s, u"invalid heartbeat direction"_s);
+        break;
     case PacketType::Upgrade:
     case PacketType::Noop:
         break;

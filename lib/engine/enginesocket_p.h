@@ -39,6 +39,9 @@ public:
     qint64 bufferBytes = 0;
     std::optional<Http::Exchange> heldPoll;
     bool flushQueued = false;
+    // The connection whose POST is being received: a second POST meanwhile is refused, so
+    // packets are processed in the order the client sent them.
+    QPointer<QTcpSocket> postInProgress;
 
     QWebSocket *ws = nullptr;    // the WebSocket transport, once upgraded (or from the start)
     QWebSocket *probe = nullptr; // a WebSocket that is being probed for the upgrade

@@ -165,12 +165,12 @@ void ConnectionGate::timerEvent(QTimerEvent *)
     fail(408, "request head not completed in time");
 }
 
-void ConnectionGate::fail(int status, const QByteArray &message)
+void ConnectionGate::fail(int status, const QByteArray &message, const QByteArray &contentType)
 {
     m_headTimer.stop();
     detachFromHttp();
     disconnect(m_socket, nullptr, this, nullptr);
-    EngineListener::reject(m_socket, status, "text/plain; charset=UTF-8", message);
+    EngineListener::reject(m_socket, status, contentType, message);
 }
 
 void ConnectionGate::detachFromHttp()
@@ -304,6 +304,13 @@ bool ConnectionGate::onHead(const RequestHead &head)
         socket->setParent(nullptr);
         hooks.takeUpgrade(socket, head);
         return false;
+    }
+    if (m_enginePath && hooks.checkHead) {
+        const QByteArray error = hooks.checkHead(m_socket, head);
+        if (!error.isEmpty()) {
+            fail(400, error, "application/json");
+            return false;
+        }
     }
     Http::setCloseAfterResponse(m_socket, head.wantsClose());
     const QByteArray transferEncoding = head.header("transfer-encoding");

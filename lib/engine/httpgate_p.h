@@ -42,6 +42,9 @@ public:
         std::function<bool(QByteArrayView path)> isEnginePath;
         // Takes ownership of `socket`, whose unread bytes start with the upgrade request.
         std::function<void(QTcpSocket *socket, const RequestHead &head)> takeUpgrade;
+        // Sees the head of every other engine-path request before its body is read. Returns an
+        // empty body to let it through, or the JSON error body of a 400 that refuses it.
+        std::function<QByteArray(QTcpSocket *socket, const RequestHead &head)> checkHead;
     };
 
     EngineListener(const EngineOptions &options, Hooks hooks, QObject *parent = nullptr);
@@ -84,7 +87,8 @@ private:
     bool analyze(QByteArrayView data);
     bool onHead(const RequestHead &head);
     bool endOfRequest();
-    void fail(int status, const QByteArray &message);
+    void fail(int status, const QByteArray &message,
+              const QByteArray &contentType = "text/plain; charset=UTF-8");
     void detachFromHttp();
 
     QTcpSocket *m_socket;
