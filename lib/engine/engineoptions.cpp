@@ -1,5 +1,8 @@
 #include "engineoptions.h"
 
+#include <QtCore/qfile.h>
+#include <QtNetwork/qsslkey.h>
+
 namespace QSocketIo {
 
 CorsAllowedOrigins CorsAllowedOrigins::any()
@@ -60,6 +63,37 @@ QString EngineOptions::normalizedPath(const QString &path)
     while (p.endsWith(QLatin1Char('/')))
         p.chop(1);
     return p.isEmpty() ? QStringLiteral("/") : QLatin1Char('/') + p + QLatin1Char('/');
+}
+
+std::optional<QSslConfiguration> EngineOptions::tlsFromPemFiles(const QString &certificateFile,
+                                                                const QString &privateKeyFile,
+                                                                QString *error)
+{
+    auto fail = [error](const QString &message) {
+        if (error)
+            *error = message;
+        return std::nullopt;
+    };
+    QFile certFile(certificateFile);
+    if (!certFile.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read %1: %2").arg(certificateFile, certFile.errorString()));
+    QFile keyFile(privateKeyFile);
+    if (!keyFile.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read %1: %2").arg(privateKeyFile, keyFile.errorString()));
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
+    if (chain.isEmpty())
+        return fail(QStringLiteral("no PEM certificate in %1").arg(certificateFile));
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Rsa, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyPem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        return fail(QStringLiteral("no unencrypted RSA or EC PEM private key in %1").arg(privateKeyFile));
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setLocalCertificateChain(chain);
+    ssl.setPrivateKey(key);
+    ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+    return ssl;
 }
 
 } // namespace QSocketIo

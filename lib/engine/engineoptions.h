@@ -84,6 +84,11 @@ struct QSOCKETIO_EXPORT EngineOptions
     bool engineioLogger = false;
 
     static QString normalizedPath(const QString &path);
+    // A server TLS configuration from PEM files (certificate chain; RSA or EC private key).
+    // Empty, with `error` set, when a file cannot be read or parsed.
+    static std::optional<QSslConfiguration> tlsFromPemFiles(const QString &certificateFile,
+                                                            const QString &privateKeyFile,
+                                                            QString *error = nullptr);
 };
 
 } // namespace QSocketIo

@@ -5,8 +5,6 @@
 
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
-#include <QtCore/qfile.h>
-#include <QtNetwork/qsslkey.h>
 
 #include <cstdio>
 
@@ -77,23 +75,13 @@ int main(int argc, char **argv)
         return 2;
     }
     if (parser.isSet(tlsCert)) {
-        QFile certFile(parser.value(tlsCert));
-        QFile keyFile(parser.value(tlsKey));
-        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
-            std::fprintf(stderr, "cannot read the TLS certificate or key\n");
+        QString error;
+        options.ssl = EngineOptions::tlsFromPemFiles(parser.value(tlsCert), parser.value(tlsKey),
+                                                     &error);
+        if (!options.ssl) {
+            std::fprintf(stderr, "TLS: %s\n", qPrintable(error));
             return 2;
         }
-        const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll());
-        const QSslKey key(keyFile.readAll(), QSsl::Rsa);
-        if (chain.isEmpty() || key.isNull()) {
-            std::fprintf(stderr, "invalid TLS certificate or key (PEM, RSA)\n");
-            return 2;
-        }
-        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-        ssl.setLocalCertificateChain(chain);
-        ssl.setPrivateKey(key);
-        ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
-        options.ssl = ssl;
     }
 
     EngineServer server(options);
