@@ -24,7 +24,6 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
     : q_ptr(q), options(opts)
 {
     options.path = EngineOptions::normalizedPath(options.path);
-    pathUtf8 = options.path.toUtf8();
     if (options.engineioLogger)
         const_cast<QLoggingCategory &>(lcEngineTraffic()).setEnabled(QtDebugMsg, true);
     webSockets = new QWebSocketServer(u"QSocketIo"_s, QWebSocketServer::NonSecureMode, q);
@@ -37,10 +36,10 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
 
 EngineServerPrivate::~EngineServerPrivate() = default;
 
-bool EngineServerPrivate::isEnginePath(QByteArrayView path) const
+bool EngineServerPrivate::isEnginePath(const QString &path) const
 {
-    const QByteArrayView p(pathUtf8);
-    return path == p || (p.size() > 1 && path == p.chopped(1));
+    const QString &p = options.path;
+    return path == p || (p.size() > 1 && QStringView(p).chopped(1) == path);
 }
 
 QHttpServer *EngineServerPrivate::ensureHttp()
@@ -214,6 +213,10 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
     Q_Q(EngineServer);
     if (EngineSocket *held = heldPolls.value(exchange.socket()))
         held->d_func()->releaseHeldPoll();
+    if (!isEnginePath(request.url.path())) {
+        exchange.respond(404, {}, {});
+        return;
+    }
 
     const QByteArray origin = request.header("origin");
     const QByteArray host = request.header("host");
@@ -433,7 +436,8 @@ bool EngineServer::listen(const QHostAddress &address, quint16 port)
 {
     Q_D(EngineServer);
     EngineListener::Hooks hooks;
-    hooks.isEnginePath = [d](QByteArrayView path) { return d->isEnginePath(path); };
+    hooks.isEnginePath = [d](const QString &path) { return d->isEnginePath(path); };
+    hooks.servesOtherPaths = [d] { return !d->ownsHttp; };
     hooks.takeUpgrade = [d](QTcpSocket *socket, const RequestHead &head) {
         d->handleUpgrade(socket, head);
     };

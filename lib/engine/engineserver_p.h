@@ -22,7 +22,6 @@ public:
 
     EngineServer *q_ptr;
     EngineOptions options;
-    QByteArray pathUtf8; // options.path, as request targets spell it
     QPointer<QHttpServer> http;
     bool ownsHttp = false;
     QList<EngineListener *> listeners;
@@ -36,7 +35,7 @@ public:
     bool closing = false;         // close() was called; no new sessions
     bool closeSignalled = false;
 
-    bool isEnginePath(QByteArrayView path) const;
+    bool isEnginePath(const QString &path) const;
     QHttpServer *ensureHttp();
     void handleHttp(Http::Request &&request, Http::Exchange &&exchange);
     void handleUpgrade(QTcpSocket *socket, const RequestHead &head);

@@ -368,6 +368,9 @@ void EngineSocketPrivate::beginClose(const QString &reason)
         return;
     discardProbe(u"session closing"_s);
     state = EngineSocket::State::Closing;
+    // The session ends for `reason` now, not for a heartbeat missed meanwhile.
+    pingTimer.stop();
+    pongTimer.stop();
     closeReason = reason;
     if (transport == Transport::WebSocket) {
         onClose(reason); // closeWebSocket() lets what was written go out first

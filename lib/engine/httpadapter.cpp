@@ -1,5 +1,6 @@
 #include "httpadapter_p.h"
 
+#include <QtCore/qregularexpression.h>
 #include <QtHttpServer/qhttpserver.h>
 #include <QtHttpServer/qhttpserverrequest.h>
 #include <QtHttpServer/qhttpserverresponder.h>
@@ -8,7 +9,7 @@
 
 namespace QSocketIo::Http {
 
-static const char closeProperty[] = "_qsocketio_close";
+static const char dispositionProperty[] = "_qsocketio_dispositions";
 
 QByteArray headerValue(const HeaderList &headers, QByteArrayView name)
 {
@@ -35,7 +36,7 @@ void Exchange::respond(int status, const HeaderList &headers, const QByteArray &
         m_responder.reset();
         return;
     }
-    const bool close = m_socket->property(closeProperty).toBool();
+    const bool close = m_close;
     m_responder->writeStatusLine(QHttpServerResponder::StatusCode(status));
     for (const auto &h : headers)
         m_responder->writeHeader(h.first, h.second);
@@ -74,6 +75,16 @@ void addRoute(QHttpServer *server, const QString &path, QObject *context, Handle
     auto view = [shared, guard](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
         Exchange exchange;
         exchange.m_socket = responder.socket();
+        if (QTcpSocket *s = exchange.m_socket) {
+            QByteArray queue = s->property(dispositionProperty).toByteArray();
+            if (!queue.isEmpty()) {
+                const auto disposition = Disposition(queue.front());
+                s->setProperty(dispositionProperty, queue.sliced(1));
+                if (disposition == Disposition::Drop)
+                    return;
+                exchange.m_close = disposition == Disposition::Close;
+            }
+        }
         exchange.m_responder = std::make_unique<QHttpServerResponder>(std::move(responder));
         if (!guard) {
             exchange.respond(404, {}, {});
@@ -92,9 +103,11 @@ void addRoute(QHttpServer *server, const QString &path, QObject *context, Handle
         }
         (*shared)(std::move(r), std::move(exchange));
     };
-    server->route(path, view);
+    // QtHttpServer 6.4 reads a route's path as a regular expression: "." would match any
+    // character.
+    server->route(QRegularExpression::escape(path), view);
     if (path.size() > 1 && path.endsWith(QLatin1Char('/')))
-        server->route(path.chopped(1), view);
+        server->route(QRegularExpression::escape(path.chopped(1)), view);
 }
 
 QWebSocket *nextWebSocket(QHttpServer *server)
@@ -107,9 +120,10 @@ void bindListener(QHttpServer *server, QTcpServer *listener)
     server->bind(listener);
 }
 
-void setCloseAfterResponse(QTcpSocket *socket, bool close)
+void pushDisposition(QTcpSocket *socket, Disposition disposition)
 {
-    socket->setProperty(closeProperty, close);
+    socket->setProperty(dispositionProperty,
+                        socket->property(dispositionProperty).toByteArray() + char(disposition));
 }
 
 } // namespace QSocketIo::Http

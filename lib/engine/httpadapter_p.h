@@ -62,6 +62,7 @@ private:
     std::unique_ptr<QHttpServerResponder> m_responder;
     QPointer<QTcpSocket> m_socket;
     HeaderList m_extraHeaders;
+    bool m_close = false;
 };
 
 using Handler = std::function<void(Request &&, Exchange &&)>;
@@ -75,8 +76,14 @@ QWebSocket *nextWebSocket(QHttpServer *server);
 // Hands a connection whose first request head was already peeked to `server`'s HTTP handling.
 void bindListener(QHttpServer *server, QTcpServer *listener);
 
-// The connection-level flag the listener sets when the current request asked for the connection
-// to be closed after the response (HTTP/1.0, `Connection: close`), which QtHttpServer 6.4 ignores.
-void setCloseAfterResponse(QTcpSocket *socket, bool close);
+// What to do with an engine-path request once QtHttpServer hands it to the route, recorded by
+// the listener as it reads each head, in order (requests on one connection reach the route in
+// the order they were sent). QtHttpServer 6.4 ignores `Connection: close` and HTTP/1.0.
+enum class Disposition : char {
+    KeepAlive = 'k',
+    Close = 'c', // answer, then close the connection
+    Drop = 'd',  // pipelined after a request that asked for the close: not processed
+};
+void pushDisposition(QTcpSocket *socket, Disposition disposition);
 
 } // namespace QSocketIo::Http

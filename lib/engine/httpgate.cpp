@@ -6,10 +6,9 @@
 
 namespace QSocketIo {
 
-QByteArrayView RequestHead::path() const
+QString RequestHead::path() const
 {
-    const qsizetype q = target.indexOf('?');
-    return q < 0 ? QByteArrayView(target) : QByteArrayView(target).first(q);
+    return QUrl::fromEncoded(target).path();
 }
 
 static bool headerHasToken(QByteArrayView value, QByteArrayView token)
@@ -114,7 +113,7 @@ void EngineListener::reject(QTcpSocket *socket, int status, const QByteArray &co
                             const QByteArray &body, const Http::HeaderList &extraHeaders)
 {
     static const QHash<int, QByteArray> reasons = {
-        {400, "Bad Request"}, {403, "Forbidden"}, {408, "Request Timeout"},
+        {400, "Bad Request"}, {403, "Forbidden"}, {404, "Not Found"}, {408, "Request Timeout"},
         {413, "Payload Too Large"}, {431, "Request Header Fields Too Large"},
         {503, "Service Unavailable"}};
     QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' '
@@ -290,6 +289,10 @@ bool ConnectionGate::onHead(const RequestHead &head)
 {
     const EngineListener::Hooks &hooks = m_listener->hooks();
     m_enginePath = hooks.isEnginePath(head.path());
+    if (!m_enginePath && !hooks.servesOtherPaths()) {
+        fail(404, "not found");
+        return false;
+    }
     if (m_enginePath && head.isWebSocketUpgrade()) {
         m_headTimer.stop();
         // The upgrade request leaves QtHttpServer (if it had this connection) and this gate.
@@ -312,7 +315,17 @@ bool ConnectionGate::onHead(const RequestHead &head)
             return false;
         }
     }
-    Http::setCloseAfterResponse(m_socket, head.wantsClose());
+    if (m_enginePath) {
+        // After a request that asked for the close, pipelined ones are not processed
+        // (RFC 9112 9.6).
+        Http::Disposition disposition = Http::Disposition::KeepAlive;
+        if (m_closeRequested)
+            disposition = Http::Disposition::Drop;
+        else if (head.wantsClose())
+            disposition = Http::Disposition::Close;
+        m_closeRequested = m_closeRequested || head.wantsClose();
+        Http::pushDisposition(m_socket, disposition);
+    }
     const QByteArray transferEncoding = head.header("transfer-encoding");
     const QByteArray contentLength = head.header("content-length");
     if (!transferEncoding.isEmpty()) {

@@ -25,7 +25,8 @@ struct RequestHead
     Http::HeaderList headers;
 
     QByteArray header(QByteArrayView name) const { return Http::headerValue(headers, name); }
-    QByteArrayView path() const;
+    // The decoded path, as QtHttpServer routes it (origin-form and absolute-form targets).
+    QString path() const;
     bool isWebSocketUpgrade() const;
     bool wantsClose() const;
 };
@@ -39,7 +40,10 @@ class EngineListener : public QTcpServer
 public:
     struct Hooks
     {
-        std::function<bool(QByteArrayView path)> isEnginePath;
+        std::function<bool(const QString &path)> isEnginePath;
+        // Whether requests for other paths have a handler (an attached application server);
+        // when not, they are answered 404 from their head, before any body is read.
+        std::function<bool()> servesOtherPaths;
         // Takes ownership of `socket`, whose unread bytes start with the upgrade request.
         std::function<void(QTcpSocket *socket, const RequestHead &head)> takeUpgrade;
         // Sees the head of every other engine-path request before its body is read. Returns an
@@ -95,6 +99,7 @@ private:
     EngineListener *m_listener;
     bool m_handed = false;   // QtHttpServer reads this connection
     bool m_enginePath = false; // the current request is ours, so our body limit applies
+    bool m_closeRequested = false;
     qsizetype m_analyzed = 0; // unread bytes at the socket's front already analyzed
     State m_state = State::Head;
     QByteArray m_line;        // the head (or chunk-size / trailer line) being accumulated
