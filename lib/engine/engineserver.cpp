@@ -48,6 +48,8 @@ QHttpServer *EngineServerPrivate::ensureHttp()
     if (!http) {
         http = new QHttpServer(q);
         ownsHttp = true;
+        QObject::connect(http, &QHttpServer::newWebSocketConnection, q,
+                         [this] { takeHttpWebSockets(); });
         Http::addRoute(http, options.path, q, [this](Http::Request &&r, Http::Exchange &&e) {
             handleHttp(std::move(r), std::move(e));
         });
@@ -355,38 +357,48 @@ QByteArray EngineServerPrivate::checkHead(QTcpSocket *socket, const RequestHead 
 void EngineServerPrivate::onWebSocketConnected()
 {
     while (QWebSocket *ws = webSockets->nextPendingConnection())
-        attachWebSocket(ws);
+        attachWebSocket(ws, true);
 }
 
-void EngineServerPrivate::attachWebSocket(QWebSocket *ws)
+void EngineServerPrivate::takeHttpWebSockets()
+{
+    while (QWebSocket *ws = Http::nextWebSocket(http))
+        attachWebSocket(ws, false);
+}
+
+void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
 {
     Q_Q(EngineServer);
     const QUrlQuery query(ws->requestUrl());
     const QString sid = query.queryItemValue(u"sid"_s);
+    const QNetworkRequest request = ws->request();
+    Http::HeaderList headers;
+    for (const QByteArray &name : request.rawHeaderList())
+        headers.append({name, request.rawHeader(name)});
+    // QWebSocketServer names every URL ws://; our listeners are all TLS or none.
+    const bool secure = options.ssl.has_value();
+    if (!verified && verifyUpgrade(query, headers, ws->peerAddress(), ws->peerPort(), secure).code >= 0) {
+        EngineSocketPrivate::closeWebSocket(ws, q);
+        return;
+    }
     if (!sid.isEmpty()) {
         EngineSocket *s = sessions.value(sid);
         auto *d = s ? s->d_func() : nullptr;
         if (!d || d->state != EngineSocket::State::Open || d->isUpgradedOrUpgrading()) {
             // A late or duplicate upgrade must not disturb the session it names.
             qCDebug(lcEngine) << "closing a second WebSocket for session" << sid;
-            EngineSocketPrivate::closeWebSocket(ws);
+            EngineSocketPrivate::closeWebSocket(ws, q);
             return;
         }
         d->attachProbe(ws);
         return;
     }
     if (closing) {
-        EngineSocketPrivate::closeWebSocket(ws);
+        EngineSocketPrivate::closeWebSocket(ws, q);
         return;
     }
-    const QNetworkRequest request = ws->request();
-    Http::HeaderList headers;
-    for (const QByteArray &name : request.rawHeaderList())
-        headers.append({name, request.rawHeader(name)});
     QUrl url = ws->requestUrl();
-    url.setScheme(options.ssl ? u"https"_s : u"http"_s);
-    // QWebSocketServer names every URL ws://; our listeners are all TLS or none.
-    const bool secure = options.ssl.has_value();
+    url.setScheme(secure ? u"https"_s : u"http"_s);
     EngineSocket *socket = createSession(
             makeHandshake(url, query, headers, ws->peerAddress(), ws->peerPort(), secure));
     socket->d_func()->attachWebSocket(ws);
@@ -422,10 +434,8 @@ bool EngineServer::attach(QHttpServer *server)
     if (d->http || !server)
         return false;
     d->http = server;
-    QObject::connect(server, &QHttpServer::newWebSocketConnection, this, [d] {
-        while (QWebSocket *ws = Http::nextWebSocket(d->http))
-            d->attachWebSocket(ws);
-    });
+    QObject::connect(server, &QHttpServer::newWebSocketConnection, this,
+                     [d] { d->takeHttpWebSockets(); });
     Http::addRoute(server, d->options.path, this, [d](Http::Request &&r, Http::Exchange &&e) {
         d->handleHttp(std::move(r), std::move(e));
     });

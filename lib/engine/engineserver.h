@@ -52,6 +52,7 @@ public:
     QString errorString() const;
 
     // Node's allowRequest: refuse a handshake (HTTP 403, code 4 "Forbidden") by returning false.
+    // It may run more than once for one connection attempt: keep it free of side effects.
     void setAllowRequest(std::function<bool(const EngineHandshake &)> allow);
 
     QList<EngineSocket *> sockets() const;

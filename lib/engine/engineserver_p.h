@@ -41,7 +41,11 @@ public:
     void handleUpgrade(QTcpSocket *socket, const RequestHead &head);
     QByteArray checkHead(QTcpSocket *socket, const RequestHead &head);
     void onWebSocketConnected();
-    void attachWebSocket(QWebSocket *ws);
+    // `verified`: the upgrade request passed verifyUpgrade() before its handshake. WebSockets
+    // that QtHttpServer upgraded by itself are checked here (its answer to a refused request
+    // went out already; the socket is then only closed).
+    void attachWebSocket(QWebSocket *ws, bool verified);
+    void takeHttpWebSockets();
 
     // Validation shared by both transports; returns the error, or -1 when the request is fine.
     struct Verdict

@@ -26,9 +26,9 @@ EngineSocketPrivate::EngineSocketPrivate(EngineSocket *q, EngineServerPrivate *s
 EngineSocketPrivate::~EngineSocketPrivate()
 {
     if (ws)
-        closeWebSocket(std::exchange(ws, nullptr));
+        closeWebSocket(std::exchange(ws, nullptr), server->q_ptr);
     if (probe)
-        closeWebSocket(std::exchange(probe, nullptr));
+        closeWebSocket(std::exchange(probe, nullptr), server->q_ptr);
 }
 
 void EngineSocketPrivate::start()
@@ -272,12 +272,12 @@ void EngineSocketPrivate::setupWebSocket(QWebSocket *socket)
     });
 }
 
-void EngineSocketPrivate::closeWebSocket(QWebSocket *socket)
+void EngineSocketPrivate::closeWebSocket(QWebSocket *socket, QObject *owner)
 {
     // The socket outlives the session until its close handshake is done, so what was written
     // before the close still reaches the client.
     QObject::disconnect(socket, nullptr, nullptr, nullptr);
-    socket->setParent(nullptr);
+    socket->setParent(owner);
     QObject::connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
     QTimer::singleShot(5000, socket, &QObject::deleteLater);
     socket->close();
@@ -358,7 +358,7 @@ void EngineSocketPrivate::discardProbe(const QString &why)
     probed = false;
     if (QWebSocket *p = std::exchange(probe, nullptr)) {
         qCDebug(lcEngine) << "session" << id << "upgrade abandoned:" << why;
-        closeWebSocket(p);
+        closeWebSocket(p, server->q_ptr);
     }
 }
 
@@ -411,9 +411,9 @@ void EngineSocketPrivate::onClose(const QString &reason, const QString &descript
         answerPoll(exchange, "1");
     }
     if (QWebSocket *p = std::exchange(probe, nullptr))
-        closeWebSocket(p);
+        closeWebSocket(p, server->q_ptr);
     if (QWebSocket *w = std::exchange(ws, nullptr))
-        closeWebSocket(w);
+        closeWebSocket(w, server->q_ptr);
     buffer.clear();
     bufferBytes = 0;
     qCDebug(lcEngine) << "session" << id << "closed:" << reason << description;

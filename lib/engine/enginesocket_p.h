@@ -76,7 +76,9 @@ public:
     void finishGracefulClose();
     void onClose(const QString &reason, const QString &description = {});
     void setupWebSocket(QWebSocket *socket);
-    static void closeWebSocket(QWebSocket *socket);
+    // Closes after what was written went out; `owner` (the server) deletes it if the close
+    // handshake has not finished by the time the server goes.
+    static void closeWebSocket(QWebSocket *socket, QObject *owner);
 
 protected:
     void timerEvent(QTimerEvent *event) override;

@@ -293,19 +293,21 @@ bool ConnectionGate::onHead(const RequestHead &head)
         fail(404, "not found");
         return false;
     }
-    if (m_enginePath && head.isWebSocketUpgrade()) {
+    if (head.isWebSocketUpgrade()) {
         m_headTimer.stop();
-        // The upgrade request leaves QtHttpServer (if it had this connection) and this gate.
-        detachFromHttp();
-        if (m_handed)
-            disconnect(m_socket, &QTcpSocket::disconnected, nullptr, nullptr);
         disconnect(m_socket, nullptr, this, nullptr);
-        disconnect(m_socket, &QTcpSocket::disconnected, m_socket, &QObject::deleteLater);
-        QTcpSocket *socket = m_socket;
         deleteLater();
-        setParent(nullptr);
-        socket->setParent(nullptr);
-        hooks.takeUpgrade(socket, head);
+        if (m_enginePath && !m_handed) {
+            // The common case, a fresh connection: straight to the engine's WebSocket server.
+            disconnect(m_socket, &QTcpSocket::disconnected, m_socket, &QObject::deleteLater);
+            setParent(nullptr);
+            m_socket->setParent(nullptr);
+            hooks.takeUpgrade(m_socket, head);
+        } else {
+            // QtHttpServer upgrades it (the engine takes engine-path WebSockets from there
+            // too); what follows is WebSocket frames, no longer for this gate to read.
+            handToHttpOnce();
+        }
         return false;
     }
     if (m_enginePath && hooks.checkHead) {
@@ -351,14 +353,21 @@ bool ConnectionGate::onHead(const RequestHead &head)
         m_state = State::Head;
     }
     if (!m_handed) {
-        m_handed = true;
-        m_listener->handToHttp(m_socket);
+        handToHttpOnce();
         // QtHttpServer connected its readyRead handler after ours; this one runs after both.
         connect(m_socket, &QTcpSocket::readyRead, this, &ConnectionGate::afterHttp);
-        // The head is already in the socket's buffer: make QtHttpServer look at it.
-        QMetaObject::invokeMethod(m_socket, &QTcpSocket::readyRead, Qt::QueuedConnection);
     }
     return true;
+}
+
+void ConnectionGate::handToHttpOnce()
+{
+    if (m_handed)
+        return;
+    m_handed = true;
+    m_listener->handToHttp(m_socket);
+    // The head is already in the socket's buffer: make QtHttpServer look at it.
+    QMetaObject::invokeMethod(m_socket, &QTcpSocket::readyRead, Qt::QueuedConnection);
 }
 
 bool ConnectionGate::endOfRequest()

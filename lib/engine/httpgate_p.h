@@ -94,6 +94,7 @@ private:
     void fail(int status, const QByteArray &message,
               const QByteArray &contentType = "text/plain; charset=UTF-8");
     void detachFromHttp();
+    void handToHttpOnce();
 
     QTcpSocket *m_socket;
     EngineListener *m_listener;
