@@ -34,7 +34,21 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
                      [this] { onWebSocketConnected(); });
 }
 
-EngineServerPrivate::~EngineServerPrivate() = default;
+EngineServerPrivate::~EngineServerPrivate()
+{
+    if (http)
+        EngineMount::of(http)->remove(this);
+}
+
+void EngineServerPrivate::mount(QHttpServer *server)
+{
+    Q_Q(EngineServer);
+    http = server;
+    EngineMount::of(server)->add(this);
+    Http::addRoute(server, options.path, q, [this](Http::Request &&r, Http::Exchange &&e) {
+        handleHttp(std::move(r), std::move(e));
+    });
+}
 
 bool EngineServerPrivate::isEnginePath(const QString &path) const
 {
@@ -46,13 +60,8 @@ QHttpServer *EngineServerPrivate::ensureHttp()
 {
     Q_Q(EngineServer);
     if (!http) {
-        http = new QHttpServer(q);
-        ownsHttp = true;
-        QObject::connect(http, &QHttpServer::newWebSocketConnection, q,
-                         [this] { takeHttpWebSockets(); });
-        Http::addRoute(http, options.path, q, [this](Http::Request &&r, Http::Exchange &&e) {
-            handleHttp(std::move(r), std::move(e));
-        });
+        mount(new QHttpServer(q));
+        EngineMount::of(http)->setServesOtherPaths(false);
     }
     return http;
 }
@@ -142,7 +151,7 @@ void EngineServerPrivate::refuse(Http::Exchange &exchange, const Verdict &verdic
                               QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
 }
 
-QString EngineServerPrivate::generateId()
+QString generateId()
 {
     quint32 words[4];
     QRandomGenerator::system()->fillRange(words);
@@ -313,7 +322,7 @@ EngineServerPrivate::Verdict EngineServerPrivate::verifyUpgrade(const QUrlQuery 
     return verdict;
 }
 
-void EngineServerPrivate::handleUpgrade(QTcpSocket *socket, const RequestHead &head)
+void EngineServerPrivate::takeUpgrade(QTcpSocket *socket, const RequestHead &head)
 {
     Q_Q(EngineServer);
     const QUrlQuery query(QUrl::fromEncoded(head.target));
@@ -360,11 +369,6 @@ void EngineServerPrivate::onWebSocketConnected()
         attachWebSocket(ws, true);
 }
 
-void EngineServerPrivate::takeHttpWebSockets()
-{
-    while (QWebSocket *ws = Http::nextWebSocket(http))
-        attachWebSocket(ws, false);
-}
 
 void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
 {
@@ -433,36 +437,21 @@ bool EngineServer::attach(QHttpServer *server)
     Q_D(EngineServer);
     if (d->http || !server)
         return false;
-    d->http = server;
-    QObject::connect(server, &QHttpServer::newWebSocketConnection, this,
-                     [d] { d->takeHttpWebSockets(); });
-    Http::addRoute(server, d->options.path, this, [d](Http::Request &&r, Http::Exchange &&e) {
-        d->handleHttp(std::move(r), std::move(e));
-    });
+    d->mount(server);
     return true;
 }
 
 bool EngineServer::listen(const QHostAddress &address, quint16 port)
 {
     Q_D(EngineServer);
-    EngineListener::Hooks hooks;
-    hooks.isEnginePath = [d](const QString &path) { return d->isEnginePath(path); };
-    hooks.servesOtherPaths = [d] { return !d->ownsHttp; };
-    hooks.takeUpgrade = [d](QTcpSocket *socket, const RequestHead &head) {
-        d->handleUpgrade(socket, head);
-    };
-    hooks.checkHead = [d](QTcpSocket *socket, const RequestHead &head) {
-        return d->checkHead(socket, head);
-    };
-    auto *listener = new EngineListener(d->options, std::move(hooks));
+    QHttpServer *http = d->ensureHttp();
+    auto *listener = new EngineListener(d->options, EngineMount::of(http));
     if (!listener->listen(address, port)) {
         d->errorString = listener->errorString();
         qCWarning(lcEngine) << "cannot listen on" << address << port << ":" << d->errorString;
         delete listener;
         return false;
     }
-    QHttpServer *http = d->ensureHttp();
-    listener->setHttpServer(http);
     Http::bindListener(http, listener);
     // QtHttpServer parents the listener; keep it ours so close() and the destructor decide.
     listener->setParent(this);
@@ -496,6 +485,11 @@ QList<quint16> EngineServer::serverPorts() const
     return ports;
 }
 
+QHttpServer *EngineServer::httpServer() const
+{
+    return d_func()->http;
+}
+
 QString EngineServer::errorString() const
 {
     return d_func()->errorString;
@@ -521,14 +515,20 @@ int EngineServer::clientsCount() const
     return int(d_func()->sessions.size());
 }
 
+void EngineServer::stopListening()
+{
+    Q_D(EngineServer);
+    for (EngineListener *l : std::as_const(d->listeners))
+        l->close();
+}
+
 void EngineServer::close()
 {
     Q_D(EngineServer);
     if (d->closing)
         return;
     d->closing = true;
-    for (EngineListener *l : std::as_const(d->listeners))
-        l->close();
+    stopListening();
     const auto sessions = d->sessions.values();
     for (EngineSocket *s : sessions)
         s->close(u"server shutting down"_s);

@@ -14,6 +14,9 @@ namespace QSocketIo {
 
 class EngineServerPrivate;
 
+// 20 URL-safe characters from the system's cryptographic random source (session and socket ids).
+QSOCKETIO_EXPORT QString generateId();
+
 // An Engine.IO v4 server: long-polling and WebSocket on one port and path, with the upgrade
 // between them and the heartbeat. Usable on its own (each message is a QByteArray) or as the
 // transport of SocketServer.
@@ -50,6 +53,9 @@ public:
     quint16 serverPort() const; // the first listening port
     QList<quint16> serverPorts() const;
     QString errorString() const;
+    // The HTTP server in use: the attached one, or our own once listen() made it. Another
+    // EngineServer may attach to it to serve its own path on the same port.
+    QHttpServer *httpServer() const;
 
     // Node's allowRequest: refuse a handshake (HTTP 403, code 4 "Forbidden") by returning false.
     // It may run more than once for one connection attempt: keep it free of side effects.
@@ -58,6 +64,9 @@ public:
     QList<EngineSocket *> sockets() const;
     EngineSocket *socket(const QString &id) const;
     int clientsCount() const;
+
+    // Stop taking new connections; sessions go on.
+    void stopListening();
 
     // Graceful close: stop accepting, let queued packets out, close every session with
     // reason "server shutting down", then emit closed().

@@ -13,17 +13,24 @@ class QWebSocketServer;
 
 namespace QSocketIo {
 
-class EngineServerPrivate
+class EngineServerPrivate : public EngineEndpoint
 {
     Q_DECLARE_PUBLIC(EngineServer)
 public:
     EngineServerPrivate(EngineServer *q, const EngineOptions &options);
-    ~EngineServerPrivate();
+    ~EngineServerPrivate() override;
+
+    // EngineEndpoint
+    const EngineOptions &endpointOptions() const override { return options; }
+    bool isEnginePath(const QString &path) const override;
+    void takeUpgrade(QTcpSocket *socket, const RequestHead &head) override;
+    QByteArray checkHead(QTcpSocket *socket, const RequestHead &head) override;
+    void takeWebSocket(QWebSocket *ws) override { attachWebSocket(ws, false); }
+
 
     EngineServer *q_ptr;
     EngineOptions options;
     QPointer<QHttpServer> http;
-    bool ownsHttp = false;
     QList<EngineListener *> listeners;
     QWebSocketServer *webSockets = nullptr;
     QHash<QString, EngineSocket *> sessions;
@@ -35,17 +42,14 @@ public:
     bool closing = false;         // close() was called; no new sessions
     bool closeSignalled = false;
 
-    bool isEnginePath(const QString &path) const;
     QHttpServer *ensureHttp();
     void handleHttp(Http::Request &&request, Http::Exchange &&exchange);
-    void handleUpgrade(QTcpSocket *socket, const RequestHead &head);
-    QByteArray checkHead(QTcpSocket *socket, const RequestHead &head);
     void onWebSocketConnected();
     // `verified`: the upgrade request passed verifyUpgrade() before its handshake. WebSockets
     // that QtHttpServer upgraded by itself are checked here (its answer to a refused request
     // went out already; the socket is then only closed).
     void attachWebSocket(QWebSocket *ws, bool verified);
-    void takeHttpWebSockets();
+    void mount(QHttpServer *server);
 
     // Validation shared by both transports; returns the error, or -1 when the request is fine.
     struct Verdict
@@ -67,7 +71,6 @@ public:
 
     EngineSocket *createSession(const EngineHandshake &handshake);
     void removeSession(EngineSocket *socket);
-    static QString generateId();
     QByteArray openPacket(const QString &sid, bool polling) const;
     Http::HeaderList cookieHeaders(const QString &sid) const;
     void finishCloseIfDone();

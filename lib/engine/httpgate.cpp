@@ -2,6 +2,8 @@
 
 #include "logging_p.h"
 
+#include <QtWebSockets/qwebsocket.h>
+
 #include <QtNetwork/qsslsocket.h>
 
 namespace QSocketIo {
@@ -77,8 +79,41 @@ bool parseRequestHead(QByteArrayView head, RequestHead *out)
     return true;
 }
 
-EngineListener::EngineListener(const EngineOptions &options, Hooks hooks, QObject *parent)
-    : QTcpServer(parent), m_options(options), m_hooks(std::move(hooks))
+EngineMount::EngineMount(QHttpServer *http) : QObject(http), m_http(http)
+{
+    connect(http, &QHttpServer::newWebSocketConnection, this, &EngineMount::takeWebSockets);
+}
+
+EngineMount *EngineMount::of(QHttpServer *http)
+{
+    if (auto *mount = http->findChild<EngineMount *>(QString(), Qt::FindDirectChildrenOnly))
+        return mount;
+    return new EngineMount(http);
+}
+
+EngineEndpoint *EngineMount::find(const QString &path) const
+{
+    for (EngineEndpoint *e : m_endpoints) {
+        if (e->isEnginePath(path))
+            return e;
+    }
+    return nullptr;
+}
+
+void EngineMount::takeWebSockets()
+{
+    while (QWebSocket *ws = Http::nextWebSocket(m_http)) {
+        if (EngineEndpoint *e = find(ws->requestUrl().path())) {
+            e->takeWebSocket(ws);
+        } else {
+            ws->close(QWebSocketProtocol::CloseCodePolicyViolated);
+            ws->deleteLater();
+        }
+    }
+}
+
+EngineListener::EngineListener(const EngineOptions &options, EngineMount *mount, QObject *parent)
+    : QTcpServer(parent), m_options(options), m_mount(mount)
 {
     setListenBacklogSize(options.listenBacklog);
 }
@@ -181,7 +216,6 @@ void ConnectionGate::detachFromHttp()
 bool ConnectionGate::analyze(QByteArrayView data)
 {
     const qint64 maxHead = m_listener->options().maxHeaderSize;
-    const qint64 maxBody = m_listener->options().maxHttpBufferSize;
     while (!data.isEmpty()) {
         switch (m_state) {
         case State::Head: {
@@ -255,7 +289,7 @@ bool ConnectionGate::analyze(QByteArrayView data)
                 return false;
             }
             m_bodySize += m_remaining;
-            if (m_enginePath && m_bodySize > maxBody) {
+            if (m_bodyLimit >= 0 && m_bodySize > m_bodyLimit) {
                 fail(413, "payload too large");
                 return false;
             }
@@ -287,9 +321,10 @@ bool ConnectionGate::analyze(QByteArrayView data)
 
 bool ConnectionGate::onHead(const RequestHead &head)
 {
-    const EngineListener::Hooks &hooks = m_listener->hooks();
-    m_enginePath = hooks.isEnginePath(head.path());
-    if (!m_enginePath && !hooks.servesOtherPaths()) {
+    EngineMount *mount = m_listener->mount();
+    EngineEndpoint *endpoint = mount ? mount->find(head.path()) : nullptr;
+    m_bodyLimit = endpoint ? endpoint->endpointOptions().maxHttpBufferSize : -1;
+    if (!endpoint && (!mount || !mount->servesOtherPaths())) {
         fail(404, "not found");
         return false;
     }
@@ -297,12 +332,12 @@ bool ConnectionGate::onHead(const RequestHead &head)
         m_headTimer.stop();
         disconnect(m_socket, nullptr, this, nullptr);
         deleteLater();
-        if (m_enginePath && !m_handed) {
+        if (endpoint && !m_handed) {
             // The common case, a fresh connection: straight to the engine's WebSocket server.
             disconnect(m_socket, &QTcpSocket::disconnected, m_socket, &QObject::deleteLater);
             setParent(nullptr);
             m_socket->setParent(nullptr);
-            hooks.takeUpgrade(m_socket, head);
+            endpoint->takeUpgrade(m_socket, head);
         } else {
             // QtHttpServer upgrades it (the engine takes engine-path WebSockets from there
             // too); what follows is WebSocket frames, no longer for this gate to read.
@@ -310,14 +345,14 @@ bool ConnectionGate::onHead(const RequestHead &head)
         }
         return false;
     }
-    if (m_enginePath && hooks.checkHead) {
-        const QByteArray error = hooks.checkHead(m_socket, head);
+    if (endpoint) {
+        const QByteArray error = endpoint->checkHead(m_socket, head);
         if (!error.isEmpty()) {
             fail(400, error, "application/json");
             return false;
         }
     }
-    if (m_enginePath) {
+    if (endpoint) {
         // After a request that asked for the close, pipelined ones are not processed
         // (RFC 9112 9.6).
         Http::Disposition disposition = Http::Disposition::KeepAlive;
@@ -344,7 +379,7 @@ bool ConnectionGate::onHead(const RequestHead &head)
             fail(400, "malformed Content-Length");
             return false;
         }
-        if (m_enginePath && m_remaining > m_listener->options().maxHttpBufferSize) {
+        if (m_bodyLimit >= 0 && m_remaining > m_bodyLimit) {
             fail(413, "payload too large");
             return false;
         }

@@ -14,6 +14,7 @@
 #include <QtNetwork/qtcpserver.h>
 
 class QHttpServer;
+class QWebSocket;
 
 namespace QSocketIo {
 
@@ -34,29 +35,57 @@ struct RequestHead
 // Parses "METHOD target HTTP/1.x\r\nName: value\r\n...\r\n\r\n". False on anything malformed.
 bool parseRequestHead(QByteArrayView head, RequestHead *out);
 
+// What the listener asks of an engine server whose path a request names.
+class EngineEndpoint
+{
+public:
+    virtual ~EngineEndpoint() = default;
+    virtual const EngineOptions &endpointOptions() const = 0;
+    virtual bool isEnginePath(const QString &path) const = 0;
+    // Takes ownership of `socket`, whose unread bytes start with the upgrade request.
+    virtual void takeUpgrade(QTcpSocket *socket, const RequestHead &head) = 0;
+    // Sees the head of every other request for the engine before its body is read. Returns an
+    // empty body to let it through, or the JSON error body of a 400 that refuses it.
+    virtual QByteArray checkHead(QTcpSocket *socket, const RequestHead &head) = 0;
+    // A WebSocket that QtHttpServer upgraded by itself for the engine's path.
+    virtual void takeWebSocket(QWebSocket *ws) = 0;
+};
+
+// The engine servers served by one QHttpServer (several may share it, each on its own path),
+// and its listeners. A child of the QHttpServer.
+class EngineMount : public QObject
+{
+    Q_OBJECT
+public:
+    static EngineMount *of(QHttpServer *http);
+
+    void add(EngineEndpoint *endpoint) { m_endpoints.append(endpoint); }
+    void remove(EngineEndpoint *endpoint) { m_endpoints.removeAll(endpoint); }
+    EngineEndpoint *find(const QString &path) const;
+    // False when the QHttpServer belongs to an engine (no application routes): requests for
+    // other paths are then answered 404 from their head, before any body is read.
+    bool servesOtherPaths() const { return m_servesOtherPaths; }
+    void setServesOtherPaths(bool serves) { m_servesOtherPaths = serves; }
+
+private:
+    explicit EngineMount(QHttpServer *http);
+    void takeWebSockets();
+
+    QHttpServer *m_http;
+    QList<EngineEndpoint *> m_endpoints;
+    bool m_servesOtherPaths = true;
+};
+
 class EngineListener : public QTcpServer
 {
     Q_OBJECT
 public:
-    struct Hooks
-    {
-        std::function<bool(const QString &path)> isEnginePath;
-        // Whether requests for other paths have a handler (an attached application server);
-        // when not, they are answered 404 from their head, before any body is read.
-        std::function<bool()> servesOtherPaths;
-        // Takes ownership of `socket`, whose unread bytes start with the upgrade request.
-        std::function<void(QTcpSocket *socket, const RequestHead &head)> takeUpgrade;
-        // Sees the head of every other engine-path request before its body is read. Returns an
-        // empty body to let it through, or the JSON error body of a 400 that refuses it.
-        std::function<QByteArray(QTcpSocket *socket, const RequestHead &head)> checkHead;
-    };
+    // `options` (of the engine that listens) sets the connection-level limits and TLS.
+    EngineListener(const EngineOptions &options, EngineMount *mount, QObject *parent = nullptr);
 
-    EngineListener(const EngineOptions &options, Hooks hooks, QObject *parent = nullptr);
-
-    void setHttpServer(QHttpServer *server) { m_http = server; }
-    QHttpServer *httpServer() const { return m_http; }
+    QHttpServer *httpServer() const { return qobject_cast<QHttpServer *>(m_mount->parent()); }
     const EngineOptions &options() const { return m_options; }
-    const Hooks &hooks() const { return m_hooks; }
+    EngineMount *mount() const { return m_mount; }
     void handToHttp(QTcpSocket *socket) { addPendingConnection(socket); }
 
     // Writes a complete response and closes the connection once it is sent.
@@ -68,8 +97,7 @@ protected:
 
 private:
     const EngineOptions &m_options;
-    Hooks m_hooks;
-    QPointer<QHttpServer> m_http;
+    QPointer<EngineMount> m_mount;
 };
 
 // Follows one connection's byte stream: request heads, then bodies by Content-Length or chunks.
@@ -99,7 +127,7 @@ private:
     QTcpSocket *m_socket;
     EngineListener *m_listener;
     bool m_handed = false;   // QtHttpServer reads this connection
-    bool m_enginePath = false; // the current request is ours, so our body limit applies
+    qint64 m_bodyLimit = -1;  // the current request's engine's limit; -1: not an engine request
     bool m_closeRequested = false;
     qsizetype m_analyzed = 0; // unread bytes at the socket's front already analyzed
     State m_state = State::Head;

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "../socket/adapter.h"
+
+#include <QtCore/qhash.h>
+
+namespace QSocketIo {
+
+// Rooms of one namespace on this node; the default adapter.
+class QSOCKETIO_EXPORT InMemoryAdapter : public Adapter
+{
+    Q_OBJECT
+public:
+    explicit InMemoryAdapter(Namespace *ns);
+
+    void addAll(const QString &sid, const QSet<QString> &rooms) override;
+    void del(const QString &sid, const QString &room) override;
+    void delAll(const QString &sid) override;
+    void broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) override;
+    void broadcastWithAck(const SocketIo::Packet &packet, const BroadcastOptions &options,
+                          std::function<void(int)> onCount,
+                          std::function<void(const QVariantList &)> onAck) override;
+    QSet<QString> sockets(const QSet<QString> &rooms) const override;
+    QSet<QString> socketRooms(const QString &sid) const override;
+    QSet<QString> rooms() const override;
+    void addSockets(const BroadcastOptions &options, const QSet<QString> &rooms) override;
+    void delSockets(const BroadcastOptions &options, const QSet<QString> &rooms) override;
+    void disconnectSockets(const BroadcastOptions &options, bool close) override;
+    QList<Socket *> fetchSockets(const BroadcastOptions &options) const override;
+
+protected:
+    // The local socket ids the options select, in a stable order.
+    QList<QString> select(const BroadcastOptions &options) const;
+
+private:
+    QHash<QString, QSet<QString>> m_rooms; // room -> socket ids
+    QHash<QString, QSet<QString>> m_sids;  // socket id -> rooms
+};
+
+} // namespace QSocketIo

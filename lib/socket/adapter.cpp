@@ -1,0 +1,60 @@
+#include "adapter.h"
+
+#include "socketserver_p.h"
+
+namespace QSocketIo {
+
+static Adapter::Factory &defaultFactoryRef()
+{
+    static Adapter::Factory factory;
+    return factory;
+}
+
+Adapter::Adapter(Namespace *ns) : QObject(nullptr), m_nsp(ns) { }
+
+Adapter::~Adapter() = default;
+
+void Adapter::setDefaultFactory(Factory factory)
+{
+    defaultFactoryRef() = std::move(factory);
+}
+
+Adapter::Factory Adapter::defaultFactory()
+{
+    return defaultFactoryRef();
+}
+
+Socket *Adapter::localSocket(const QString &sid) const
+{
+    return m_nsp->socket(sid);
+}
+
+bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
+                      const SocketIo::Encoded &encoded, bool isVolatile) const
+{
+    Socket *socket = m_nsp->socket(sid);
+    if (!socket)
+        return false;
+    SocketPrivate *d = socket->d_func();
+    if (!d->connected || !d->client)
+        return false;
+    if (!d->anyOutgoingHandlers.isEmpty())
+        d->notifyOutgoing(packet);
+    return d->client->write(encoded, isVolatile);
+}
+
+void Adapter::expectAck(const QString &sid, qint64 id,
+                        std::function<void(const QVariantList &)> onAck) const
+{
+    Socket *socket = m_nsp->socket(sid);
+    if (!socket)
+        return;
+    PendingAck pending;
+    pending.callback = [onAck](bool timedOut, const QVariantList &args) {
+        if (!timedOut)
+            onAck(args);
+    };
+    socket->d_func()->acks.insert(id, std::move(pending));
+}
+
+} // namespace QSocketIo

@@ -1,0 +1,88 @@
+#pragma once
+
+// The room bookkeeping and broadcast delivery behind a namespace, swappable (in memory by
+// default, Redis for several nodes), after Node's socket.io-adapter.
+
+#include "../codec/socketiocodec.h"
+#include "../qsocketioglobal.h"
+
+#include <QtCore/qobject.h>
+#include <QtCore/qset.h>
+
+#include <functional>
+
+namespace QSocketIo {
+
+class Namespace;
+class Socket;
+
+struct QSOCKETIO_EXPORT BroadcastFlags
+{
+    bool isVolatile = false; // dropped for sockets whose transport is not writable
+    bool local = false;      // this node only (matters for cluster adapters)
+};
+
+struct QSOCKETIO_EXPORT BroadcastOptions
+{
+    QSet<QString> rooms;  // empty: every socket of the namespace
+    QSet<QString> except; // rooms (socket ids included) whose sockets are skipped
+    BroadcastFlags flags;
+};
+
+class QSOCKETIO_EXPORT Adapter : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Adapter(Namespace *ns);
+    ~Adapter() override;
+
+    Namespace *nsp() const { return m_nsp; }
+
+    virtual void addAll(const QString &sid, const QSet<QString> &rooms) = 0;
+    virtual void del(const QString &sid, const QString &room) = 0;
+    virtual void delAll(const QString &sid) = 0;
+
+    // Encodes `packet` once and writes it to every socket the options select.
+    virtual void broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) = 0;
+    // Like broadcast(), with an ack id per packet; `onCount` learns how many sockets got it
+    // (all nodes), `onAck` each answer.
+    virtual void broadcastWithAck(const SocketIo::Packet &packet, const BroadcastOptions &options,
+                                  std::function<void(int clientCount)> onCount,
+                                  std::function<void(const QVariantList &args)> onAck) = 0;
+
+    virtual QSet<QString> sockets(const QSet<QString> &rooms) const = 0;
+    virtual QSet<QString> socketRooms(const QString &sid) const = 0;
+    virtual QSet<QString> rooms() const = 0;
+
+    virtual void addSockets(const BroadcastOptions &options, const QSet<QString> &rooms) = 0;
+    virtual void delSockets(const BroadcastOptions &options, const QSet<QString> &rooms) = 0;
+    virtual void disconnectSockets(const BroadcastOptions &options, bool close) = 0;
+    // Local sockets the options select (cluster adapters add the remote ones in later issues).
+    virtual QList<Socket *> fetchSockets(const BroadcastOptions &options) const = 0;
+
+    using Factory = std::function<Adapter *(Namespace *)>;
+    // The adapter every namespace gets unless the server was given another factory. The
+    // in-memory adapter registers itself here.
+    static void setDefaultFactory(Factory factory);
+    static Factory defaultFactory();
+
+Q_SIGNALS:
+    void roomCreated(const QString &room);
+    void roomDeleted(const QString &room);
+    void roomJoined(const QString &room, const QString &sid);
+    void roomLeft(const QString &room, const QString &sid);
+
+protected:
+    // Writes an encoded packet to one local socket; false when there is no such socket or a
+    // volatile packet was dropped.
+    bool deliver(const QString &sid, const SocketIo::Packet &packet,
+                 const SocketIo::Encoded &encoded, bool isVolatile) const;
+    // Registers an ack for a packet sent to a local socket through deliver().
+    void expectAck(const QString &sid, qint64 id, std::function<void(const QVariantList &)> onAck) const;
+    Socket *localSocket(const QString &sid) const;
+
+private:
+    Namespace *m_nsp;
+};
+
+} // namespace QSocketIo

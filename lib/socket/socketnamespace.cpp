@@ -1,0 +1,186 @@
+#include "socketnamespace.h"
+
+#include "socketserver_p.h"
+
+namespace QSocketIo {
+
+using namespace Qt::StringLiterals;
+using SocketIo::Packet;
+using SocketIo::PacketType;
+
+NamespacePrivate::NamespacePrivate(Namespace *q, SocketServer *server, const QString &name,
+                                   Namespace *parent)
+    : q_ptr(q), server(server), name(name), parent(parent)
+{
+}
+
+QList<NamespacePrivate *> NamespacePrivate::chain()
+{
+    QList<NamespacePrivate *> list;
+    if (parent)
+        list.append(parent->d_func());
+    list.append(this);
+    return list;
+}
+
+void NamespacePrivate::add(Client *client, const QVariant &auth)
+{
+    Q_Q(Namespace);
+    auto *socket = new Socket(q, generateId(), client, auth);
+    QPointer<Socket> guard(socket);
+    QPointer<Client> clientGuard(client);
+    const bool alwaysConnect = server->options().alwaysConnect;
+
+    auto accept = [this, socket, client] {
+        Q_Q(Namespace);
+        SocketPrivate *sd = socket->d_func();
+        sd->connected = true;
+        sockets.insert(sd->id, socket);
+        client->sockets.insert(name, socket);
+        client->connectTimer.stop();
+        adapter->addAll(sd->id, {sd->id});
+        Packet reply;
+        reply.type = PacketType::Connect;
+        reply.nsp = name;
+        reply.data = QVariantMap{{u"sid"_s, sd->id}};
+        client->writePacket(reply);
+        Q_EMIT q->socketsCountChanged();
+    };
+    if (alwaysConnect)
+        accept();
+
+    runMiddlewares(socket, 0, [this, guard, clientGuard, alwaysConnect, accept](const ConnectError *error) {
+        Q_Q(Namespace);
+        if (!guard || !clientGuard || !clientGuard->connection
+            || clientGuard->connection->state() != EngineSocket::State::Open) {
+            if (guard && guard->d_func()->connected)
+                guard->d_func()->onClose(u"transport close"_s);
+            else if (guard)
+                guard->deleteLater();
+            return;
+        }
+        if (error) {
+            qCDebug(lcSocket) << "connection to" << name << "refused:" << error->message;
+            if (alwaysConnect) {
+                guard->disconnect();
+                return;
+            }
+            Packet refusal;
+            refusal.type = PacketType::ConnectError;
+            refusal.nsp = name;
+            QVariantMap payload{{u"message"_s, error->message}};
+            if (error->data.isValid())
+                payload.insert(u"data"_s, error->data);
+            refusal.data = payload;
+            clientGuard->writePacket(refusal);
+            guard->deleteLater();
+            return;
+        }
+        if (!alwaysConnect)
+            accept();
+        qCDebug(lcSocket) << "socket" << guard->id() << "joined" << name;
+        Q_EMIT q->connected(guard);
+    });
+}
+
+void NamespacePrivate::runMiddlewares(Socket *socket, int index,
+                                      std::function<void(const ConnectError *)> done)
+{
+    // The parent's middlewares run before the child's own.
+    QList<Namespace::ConnectMiddleware> all;
+    for (NamespacePrivate *n : chain())
+        all.append(n->middlewares);
+    if (index >= all.size()) {
+        done(nullptr);
+        return;
+    }
+    QPointer<Socket> guard(socket);
+    auto called = std::make_shared<bool>(false);
+    Next next([this, guard, index, done, called](const ConnectError *error) {
+        if (*called)
+            return; // a middleware calling next twice
+        *called = true;
+        if (error || !guard)
+            done(error);
+        else
+            runMiddlewares(guard, index + 1, done);
+    });
+    try {
+        all.at(index)(socket, next);
+    } catch (const std::exception &e) {
+        qCWarning(lcSocket) << "connect middleware of" << name << "threw:" << e.what();
+        next(ConnectError{u"Internal server error"_s, {}});
+    } catch (...) {
+        qCWarning(lcSocket) << "connect middleware of" << name << "threw";
+        next(ConnectError{u"Internal server error"_s, {}});
+    }
+}
+
+void NamespacePrivate::remove(Socket *socket, const QString &reason)
+{
+    Q_Q(Namespace);
+    const QString id = socket->d_func()->id;
+    if (!sockets.remove(id))
+        return;
+    adapter->delAll(id);
+    Q_EMIT q->socketsCountChanged();
+    Q_EMIT q->disconnected(socket, reason);
+}
+
+Namespace::Namespace(SocketServer *server, const QString &name, Namespace *parent)
+    : QObject(server), d_ptr(std::make_unique<NamespacePrivate>(this, server, name, parent))
+{
+}
+
+Namespace::~Namespace()
+{
+    Q_D(Namespace);
+    delete d->adapter;
+}
+
+QString Namespace::name() const { return d_func()->name; }
+SocketServer *Namespace::server() const { return d_func()->server; }
+Adapter *Namespace::adapter() const { return d_func()->adapter; }
+Namespace *Namespace::parentNamespace() const { return d_func()->parent; }
+QList<Socket *> Namespace::sockets() const { return d_func()->sockets.values(); }
+Socket *Namespace::socket(const QString &id) const { return d_func()->sockets.value(id); }
+int Namespace::socketsCount() const { return int(d_func()->sockets.size()); }
+
+void Namespace::use(ConnectMiddleware middleware)
+{
+    d_func()->middlewares.append(std::move(middleware));
+}
+
+void Namespace::on(const QString &event,
+                   std::function<void(Socket *, const QVariantList &, const Ack &)> handler,
+                   const QString &how)
+{
+    d_func()->handlers.append({event, std::move(handler), how});
+}
+
+bool Namespace::emitEvent(const QString &event, const QVariantList &args)
+{
+    return all().emitEvent(event, args);
+}
+
+BroadcastOperator Namespace::all() const
+{
+    return BroadcastOperator(const_cast<Namespace *>(this));
+}
+
+BroadcastOperator Namespace::to(const QString &room) const
+{
+    return all().to(room);
+}
+
+BroadcastOperator Namespace::except(const QString &room) const
+{
+    return all().except(room);
+}
+
+BroadcastOperator Namespace::asVolatile() const
+{
+    return all().asVolatile();
+}
+
+} // namespace QSocketIo

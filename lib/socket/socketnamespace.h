@@ -1,0 +1,73 @@
+#pragma once
+
+#include "ack.h"
+#include "broadcastoperator.h"
+
+#include <QtCore/qobject.h>
+
+#include <memory>
+
+namespace QSocketIo {
+
+class Adapter;
+class Socket;
+class SocketServer;
+class NamespacePrivate;
+
+// A Socket.IO namespace ("/", "/chat", ...): where sockets connect, with its middlewares,
+// handlers and rooms. Owned by its server.
+class QSOCKETIO_EXPORT Namespace : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString name READ name CONSTANT)
+    Q_PROPERTY(int socketsCount READ socketsCount NOTIFY socketsCountChanged)
+
+public:
+    using ConnectMiddleware = std::function<void(Socket *socket, const Next &next)>;
+
+    ~Namespace() override;
+
+    QString name() const;
+    SocketServer *server() const;
+    Adapter *adapter() const;
+    // For a child of a dynamic namespace: the pattern it matched; otherwise null.
+    Namespace *parentNamespace() const;
+
+    QList<Socket *> sockets() const;
+    Socket *socket(const QString &id) const;
+    int socketsCount() const;
+
+    // Run in order for each connecting socket; any may refuse it (CONNECT_ERROR).
+    void use(ConnectMiddleware middleware);
+
+    // Registers an event handler for every socket of the namespace, present and future. `how`
+    // names the registration in the handler registry ("on", "SOCKET_EVENT", ...).
+    void on(const QString &event, std::function<void(Socket *socket, const QVariantList &args, const Ack &ack)> handler,
+            const QString &how = QStringLiteral("on"));
+
+    bool emitEvent(const QString &event, const QVariantList &args = {});
+    BroadcastOperator to(const QString &room) const;
+    BroadcastOperator in(const QString &room) const { return to(room); }
+    BroadcastOperator except(const QString &room) const;
+    BroadcastOperator asVolatile() const;
+    BroadcastOperator all() const;
+
+Q_SIGNALS:
+    // Emitted once the socket passed the middlewares and got its CONNECT reply.
+    void connected(QSocketIo::Socket *socket);
+    void disconnected(QSocketIo::Socket *socket, const QString &reason);
+    void socketsCountChanged();
+
+private:
+    friend class SocketServer;
+    friend class SocketServerPrivate;
+    friend class Client;
+    friend class Adapter;
+    friend class SocketPrivate;
+    friend class BroadcastOperator;
+    Namespace(SocketServer *server, const QString &name, Namespace *parent);
+    Q_DECLARE_PRIVATE(Namespace)
+    std::unique_ptr<NamespacePrivate> d_ptr;
+};
+
+} // namespace QSocketIo

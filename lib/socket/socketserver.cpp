@@ -1,0 +1,398 @@
+#include "socketserver.h"
+
+#include "socketserver_p.h"
+
+#include <QtCore/qcoreevent.h>
+
+namespace QSocketIo {
+
+using namespace Qt::StringLiterals;
+using SocketIo::Packet;
+using SocketIo::PacketType;
+
+Q_LOGGING_CATEGORY(lcSocket, "qsocketio.socket", QtWarningMsg)
+
+Packet eventPacket(const QString &nsp, const QString &event, const QVariantList &args)
+{
+    Packet p;
+    p.type = PacketType::Event;
+    p.nsp = nsp;
+    QVariantList data;
+    data.reserve(args.size() + 1);
+    data.append(event);
+    data.append(args);
+    p.data = std::move(data);
+    return p;
+}
+
+// ---- Client ----
+
+Client::Client(SocketServerPrivate *server, EngineSocket *connection)
+    : QObject(connection), server(server), connection(connection),
+      decoder(server->options.maxAttachments)
+{
+    connect(connection, &EngineSocket::messageReceived, this, &Client::onMessage);
+    connect(connection, &EngineSocket::closed, this,
+            [this](const QString &reason) { onConnectionClosed(reason); });
+    connectTimer.start(int(server->options.connectTimeout.count()), this);
+}
+
+Client::~Client()
+{
+    server->clients.remove(connection);
+}
+
+void Client::timerEvent(QTimerEvent *)
+{
+    connectTimer.stop();
+    if (sockets.isEmpty() && connection) {
+        qCDebug(lcSocket) << "connection" << connection->id() << "joined no namespace in time";
+        connection->close(u"connect timeout"_s);
+    }
+}
+
+bool Client::write(const SocketIo::Encoded &encoded, bool isVolatile)
+{
+    if (!connection || connection->state() != EngineSocket::State::Open)
+        return false;
+    if (isVolatile && !connection->isWritable())
+        return false;
+    if (!connection->send(encoded.text))
+        return false;
+    for (const QByteArray &attachment : encoded.attachments)
+        connection->sendBinary(attachment);
+    return true;
+}
+
+bool Client::writePacket(const Packet &packet, bool isVolatile)
+{
+    return write(SocketIo::encode(packet), isVolatile);
+}
+
+void Client::onMessage(const QByteArray &data, bool binary)
+{
+    const auto result = binary ? decoder.addBinary(data) : decoder.addText(data);
+    switch (result) {
+    case SocketIo::Decoder::Result::NeedMore:
+        return;
+    case SocketIo::Decoder::Result::Error:
+        protocolError(decoder.errorString());
+        return;
+    case SocketIo::Decoder::Result::Packet:
+        onPacket(decoder.takePacket());
+        return;
+    }
+}
+
+void Client::protocolError(const QString &why)
+{
+    qCWarning(lcSocket) << "closing connection" << (connection ? connection->id() : QString())
+                        << "after a malformed packet:" << why;
+    const auto list = sockets.values();
+    for (Socket *s : list)
+        s->d_func()->onClose(u"parse error"_s);
+    if (connection)
+        connection->close(u"parse error"_s);
+}
+
+void Client::onPacket(Packet &&packet)
+{
+    if (packet.type == PacketType::Connect) {
+        connectTo(packet.nsp, packet.data);
+        return;
+    }
+    Socket *socket = sockets.value(packet.nsp);
+    if (!socket) {
+        qCDebug(lcSocket) << "packet for namespace" << packet.nsp << "which the client has not joined";
+        return;
+    }
+    switch (packet.type) {
+    case PacketType::Event:
+        socket->d_func()->onEvent(std::move(packet));
+        break;
+    case PacketType::Ack:
+        socket->d_func()->onAck(std::move(packet));
+        break;
+    case PacketType::Disconnect:
+        socket->d_func()->onClose(u"client namespace disconnect"_s);
+        break;
+    default:
+        protocolError(u"packet type %1 is not for the server"_s.arg(int(packet.type)));
+    }
+}
+
+void Client::connectTo(const QString &name, const QVariant &auth)
+{
+    if (sockets.contains(name)) {
+        qCDebug(lcSocket) << "second CONNECT to" << name << "ignored";
+        return;
+    }
+    Namespace *nsp = server->closing ? nullptr : server->namespaceFor(name, auth);
+    if (!nsp) {
+        Packet refusal;
+        refusal.type = PacketType::ConnectError;
+        refusal.nsp = name;
+        refusal.data = QVariantMap{{u"message"_s, u"Invalid namespace"_s}};
+        writePacket(refusal);
+        return;
+    }
+    nsp->d_func()->add(this, auth);
+}
+
+void Client::removeSocket(Socket *socket)
+{
+    for (auto it = sockets.begin(); it != sockets.end(); ++it) {
+        if (it.value() == socket) {
+            sockets.erase(it);
+            return;
+        }
+    }
+}
+
+void Client::disconnectAll(const QString &reason)
+{
+    const auto list = sockets.values();
+    for (Socket *s : list) {
+        Packet p;
+        p.type = PacketType::Disconnect;
+        p.nsp = s->d_func()->nsp->name();
+        writePacket(p);
+        s->d_func()->onClose(reason);
+    }
+    if (connection)
+        connection->close();
+}
+
+void Client::onConnectionClosed(const QString &reason)
+{
+    const auto list = sockets.values();
+    for (Socket *s : list)
+        s->d_func()->onClose(reason);
+}
+
+// ---- SocketServerPrivate ----
+
+SocketServerPrivate::SocketServerPrivate(SocketServer *q, const SocketServerOptions &opts)
+    : q_ptr(q), options(opts)
+{
+    if (options.logger)
+        const_cast<QLoggingCategory &>(lcSocket()).setEnabled(QtDebugMsg, true);
+}
+
+QString SocketServerPrivate::normalizedName(const QString &name)
+{
+    return name.startsWith(u'/') ? name : u'/' + name;
+}
+
+Adapter *SocketServerPrivate::makeAdapter(Namespace *nsp) const
+{
+    const Adapter::Factory factory =
+            options.adapterFactory ? options.adapterFactory : Adapter::defaultFactory();
+    Q_ASSERT_X(factory, "SocketServer", "no adapter factory (the in-memory adapter registers one)");
+    return factory(nsp);
+}
+
+Namespace *SocketServerPrivate::createNamespace(const QString &name, Namespace *parent)
+{
+    Q_Q(SocketServer);
+    auto *nsp = new Namespace(q, name, parent);
+    NamespacePrivate *nd = nsp->d_func();
+    nd->adapter = makeAdapter(nsp);
+    QObject::connect(nd->adapter, &Adapter::roomJoined, nsp, [nsp](const QString &room, const QString &sid) {
+        if (Socket *s = nsp->socket(sid))
+            Q_EMIT s->roomJoined(room);
+    });
+    QObject::connect(nd->adapter, &Adapter::roomLeft, nsp, [nsp](const QString &room, const QString &sid) {
+        if (Socket *s = nsp->socket(sid))
+            Q_EMIT s->roomLeft(room);
+    });
+    if (!name.isEmpty())
+        namespaces.insert(name, nsp);
+    return nsp;
+}
+
+Namespace *SocketServerPrivate::namespaceFor(const QString &name, const QVariant &auth)
+{
+    if (Namespace *nsp = namespaces.value(name))
+        return nsp;
+    for (Namespace *parent : std::as_const(dynamicParents)) {
+        NamespacePrivate *pd = parent->d_func();
+        const bool match = pd->accept ? pd->accept(name, auth)
+                                      : pd->pattern.match(name).hasMatch();
+        if (match)
+            return createNamespace(name, parent);
+    }
+    if (options.namespaces.contains(u"*"_s) || options.namespaces.contains(name))
+        return createNamespace(name, nullptr);
+    return nullptr;
+}
+
+void SocketServerPrivate::onConnection(EngineSocket *connection)
+{
+    if (closing) {
+        connection->close(u"server shutting down"_s);
+        return;
+    }
+    clients.insert(connection, new Client(this, connection));
+}
+
+// ---- SocketServer ----
+
+SocketServer::SocketServer(const SocketServerOptions &options, QObject *parent)
+    : QObject(parent), d_ptr(std::make_unique<SocketServerPrivate>(this, options))
+{
+    Q_D(SocketServer);
+    d->engine = new EngineServer(d->options, this);
+    d->options.path = d->engine->options().path;
+    connect(d->engine, &EngineServer::newConnection, this,
+            [d](EngineSocket *connection) { d->onConnection(connection); });
+    connect(d->engine, &EngineServer::closed, this, &SocketServer::closed);
+    of(u"/"_s);
+}
+
+SocketServer::~SocketServer()
+{
+    Q_D(SocketServer);
+    // Sessions end before the namespaces their sockets belong to.
+    delete d->engine;
+}
+
+const SocketServerOptions &SocketServer::options() const { return d_func()->options; }
+EngineServer *SocketServer::engine() const { return d_func()->engine; }
+bool SocketServer::attach(QHttpServer *server) { return d_func()->engine->attach(server); }
+quint16 SocketServer::serverPort() const { return d_func()->engine->serverPort(); }
+QString SocketServer::errorString() const { return d_func()->engine->errorString(); }
+
+bool SocketServer::listen(const QHostAddress &address, quint16 port)
+{
+    return d_func()->engine->listen(address, port);
+}
+
+Namespace *SocketServer::of(const QString &name)
+{
+    Q_D(SocketServer);
+    const QString n = SocketServerPrivate::normalizedName(name);
+    if (Namespace *nsp = d->namespaces.value(n))
+        return nsp;
+    return d->createNamespace(n, nullptr);
+}
+
+Namespace *SocketServer::of(const QRegularExpression &pattern)
+{
+    Q_D(SocketServer);
+    Namespace *parent = d->createNamespace(QString(), nullptr);
+    parent->d_func()->name = pattern.pattern();
+    parent->d_func()->pattern = pattern;
+    d->dynamicParents.append(parent);
+    return parent;
+}
+
+Namespace *SocketServer::of(std::function<bool(const QString &, const QVariant &)> accept)
+{
+    Q_D(SocketServer);
+    Namespace *parent = d->createNamespace(QString(), nullptr);
+    parent->d_func()->name = u"<callback>"_s;
+    parent->d_func()->accept = std::move(accept);
+    d->dynamicParents.append(parent);
+    return parent;
+}
+
+Namespace *SocketServer::existingNamespace(const QString &name) const
+{
+    return d_func()->namespaces.value(SocketServerPrivate::normalizedName(name));
+}
+
+QList<Namespace *> SocketServer::namespaces() const
+{
+    return d_func()->namespaces.values();
+}
+
+Socket *SocketServer::socket(const QString &sid, const QString &nsp) const
+{
+    Namespace *n = existingNamespace(nsp);
+    return n ? n->socket(sid) : nullptr;
+}
+
+bool SocketServer::emitEvent(const QString &event, const QVariantList &args,
+                             const EmitOptions &options)
+{
+    Namespace *n = existingNamespace(options.nsp);
+    if (!n)
+        return false;
+    BroadcastOperator b = n->all();
+    if (!options.to.isEmpty())
+        b = b.to(options.to);
+    if (!options.rooms.isEmpty())
+        b = b.to(options.rooms);
+    if (!options.skipSids.isEmpty())
+        b = b.except(options.skipSids);
+    return b.emitEvent(event, args);
+}
+
+bool SocketServer::enterRoom(const QString &sid, const QString &room, const QString &nsp)
+{
+    Socket *s = socket(sid, nsp);
+    if (s)
+        s->join(room);
+    return s;
+}
+
+bool SocketServer::leaveRoom(const QString &sid, const QString &room, const QString &nsp)
+{
+    Socket *s = socket(sid, nsp);
+    if (s)
+        s->leave(room);
+    return s;
+}
+
+QStringList SocketServer::rooms(const QString &sid, const QString &nsp) const
+{
+    Socket *s = socket(sid, nsp);
+    if (!s)
+        return {};
+    const QSet<QString> rooms = s->rooms();
+    QStringList list(rooms.cbegin(), rooms.cend());
+    list.sort();
+    return list;
+}
+
+bool SocketServer::disconnect(const QString &sid, const QString &nsp)
+{
+    Socket *s = socket(sid, nsp);
+    if (s)
+        s->disconnect();
+    return s;
+}
+
+QList<HandlerInfo> SocketServer::handlers() const
+{
+    Q_D(const SocketServer);
+    QList<HandlerInfo> list;
+    QList<Namespace *> all = d->namespaces.values();
+    all.append(d->dynamicParents);
+    for (Namespace *n : std::as_const(all)) {
+        if (n->parentNamespace())
+            continue; // children share their parent's handlers
+        for (const auto &r : n->d_func()->handlers)
+            list.append({n->name(), r.event, r.how});
+    }
+    std::sort(list.begin(), list.end(), [](const HandlerInfo &a, const HandlerInfo &b) {
+        return std::tie(a.nsp, a.event, a.how) < std::tie(b.nsp, b.event, b.how);
+    });
+    return list;
+}
+
+void SocketServer::close(std::chrono::milliseconds)
+{
+    Q_D(SocketServer);
+    if (d->closing)
+        return;
+    d->closing = true;
+    d->engine->stopListening();
+    const auto clients = d->clients.values();
+    for (Client *c : clients)
+        c->disconnectAll(u"server shutting down"_s);
+    d->engine->close();
+}
+
+} // namespace QSocketIo

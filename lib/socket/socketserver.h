@@ -1,0 +1,106 @@
+#pragma once
+
+#include "socketnamespace.h"
+
+#include "../engine/engineoptions.h"
+#include "../engine/engineserver.h"
+
+#include <QtCore/qregularexpression.h>
+
+namespace QSocketIo {
+
+class Socket;
+class SocketServerPrivate;
+
+// python-socketio's server options, in C++ case, on top of the Engine.IO ones.
+struct QSOCKETIO_EXPORT SocketServerOptions : EngineOptions
+{
+    SocketServerOptions() { path = QStringLiteral("/socket.io/"); }
+
+    // Namespaces clients may connect to besides those created with of(): empty means only
+    // those; {"*"} means any (created on first connect).
+    QStringList namespaces;
+    // python-socketio's always_connect: send the CONNECT reply before the connect handlers
+    // run, and a disconnect if they then refuse.
+    bool alwaysConnect = false;
+    // A connection that joins no namespace in this time is closed.
+    ms connectTimeout{45000};
+    // Most binary attachments one packet may announce.
+    int maxAttachments = 10;
+    // Default timeout of emitWithAck() calls that give none (0: wait for ever).
+    ms ackTimeout{0};
+    // python-socketio's `logger`: switches the qsocketio.socket category to debug.
+    bool logger = false;
+    // Makes every namespace's adapter (default: in memory).
+    std::function<class Adapter *(Namespace *)> adapterFactory;
+};
+
+// Where emit(), enterRoom() and friends send, python-socketio style.
+struct QSOCKETIO_EXPORT EmitOptions
+{
+    QString to;              // a room or a socket id (python's `to` / `room`)
+    QStringList rooms;       // several rooms
+    QStringList skipSids;    // python's skip_sid
+    QString nsp = QStringLiteral("/"); // python's `namespace`
+};
+
+// A registered handler, for the handler registry (admin app, CLI).
+struct QSOCKETIO_EXPORT HandlerInfo
+{
+    QString nsp;
+    QString event;
+    QString how; // "on", "SOCKET_EVENT", "signal"
+};
+
+// A Socket.IO v5 server: namespaces, rooms, acks, binary, on the Engine.IO server.
+class QSOCKETIO_EXPORT SocketServer : public QObject
+{
+    Q_OBJECT
+public:
+    explicit SocketServer(const SocketServerOptions &options = {}, QObject *parent = nullptr);
+    ~SocketServer() override;
+
+    const SocketServerOptions &options() const;
+    EngineServer *engine() const;
+
+    bool attach(QHttpServer *server);
+    bool listen(const QHostAddress &address = QHostAddress::Any, quint16 port = 0);
+    quint16 serverPort() const;
+    QString errorString() const;
+
+    // The namespace of that name, created when missing ("/chat"; "chat" is the same).
+    Namespace *of(const QString &name);
+    // Dynamic namespaces: names matching the pattern (or accepted by the callback) are created
+    // when a client connects; `of()` returns the parent, whose middlewares and handlers each
+    // child gets.
+    Namespace *of(const QRegularExpression &pattern);
+    Namespace *of(std::function<bool(const QString &name, const QVariant &auth)> accept);
+    Namespace *existingNamespace(const QString &name) const;
+    QList<Namespace *> namespaces() const;
+
+    // python-socketio's server-level API, by socket id.
+    bool emitEvent(const QString &event, const QVariantList &args = {}, const EmitOptions &options = {});
+    bool enterRoom(const QString &sid, const QString &room, const QString &nsp = QStringLiteral("/"));
+    bool leaveRoom(const QString &sid, const QString &room, const QString &nsp = QStringLiteral("/"));
+    QStringList rooms(const QString &sid, const QString &nsp = QStringLiteral("/")) const;
+    bool disconnect(const QString &sid, const QString &nsp = QStringLiteral("/"));
+    Socket *socket(const QString &sid, const QString &nsp = QStringLiteral("/")) const;
+
+    QList<HandlerInfo> handlers() const;
+
+    // Graceful shutdown: no new connections, every socket gets a disconnect ("server shutting
+    // down") after what was queued; then closed(). Pending acks get up to `timeout` first.
+    void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+Q_SIGNALS:
+    void closed();
+
+private:
+    friend class Namespace;
+    friend class NamespacePrivate;
+    friend class Client;
+    Q_DECLARE_PRIVATE(SocketServer)
+    std::unique_ptr<SocketServerPrivate> d_ptr;
+};
+
+} // namespace QSocketIo

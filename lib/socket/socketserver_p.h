@@ -1,0 +1,150 @@
+#pragma once
+
+#include "socket.h"
+#include "socketnamespace.h"
+#include "socketserver.h"
+
+#include "../codec/socketiocodec.h"
+
+#include <QtCore/qbasictimer.h>
+#include <QtCore/qloggingcategory.h>
+#include <QtCore/qpointer.h>
+
+namespace QSocketIo {
+
+// Connections, namespaces, protocol errors: warnings and up by default.
+Q_DECLARE_LOGGING_CATEGORY(lcSocket)
+
+class SocketServerPrivate;
+
+SocketIo::Packet eventPacket(const QString &nsp, const QString &event, const QVariantList &args);
+
+// One Engine.IO connection and the namespace sockets multiplexed on it.
+class Client : public QObject
+{
+    Q_OBJECT
+public:
+    Client(SocketServerPrivate *server, EngineSocket *connection);
+    ~Client() override;
+
+    SocketServerPrivate *server;
+    QPointer<EngineSocket> connection;
+    SocketIo::Decoder decoder;
+    QHash<QString, Socket *> sockets; // by namespace name
+    QBasicTimer connectTimer;
+
+    bool write(const SocketIo::Encoded &encoded, bool isVolatile = false);
+    bool writePacket(const SocketIo::Packet &packet, bool isVolatile = false);
+    void onMessage(const QByteArray &data, bool binary);
+    void onPacket(SocketIo::Packet &&packet);
+    void connectTo(const QString &nsp, const QVariant &auth);
+    void onConnectionClosed(const QString &reason);
+    void protocolError(const QString &why);
+    // Every namespace gets a DISCONNECT, then the connection closes.
+    void disconnectAll(const QString &reason);
+    void removeSocket(Socket *socket);
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
+};
+
+struct PendingAck
+{
+    AckCallback callback; // empty for the signal form
+    QBasicTimer *timer = nullptr;
+};
+
+class SocketPrivate : public QObject
+{
+    Q_OBJECT
+    Q_DECLARE_PUBLIC(Socket)
+public:
+    SocketPrivate(Socket *q, Namespace *nsp, const QString &id, Client *client,
+                  const QVariant &auth);
+    ~SocketPrivate() override;
+
+    Socket *q_ptr;
+    Namespace *nsp;
+    QString id;
+    QPointer<Client> client;
+    Handshake handshake;
+    QVariantMap data;
+    bool connected = false;
+    QHash<qint64, PendingAck> acks;
+    QHash<int, qint64> ackTimers; // timer id -> ack id
+    QList<Socket::PacketMiddleware> middlewares;
+    QHash<QString, QList<Socket::Handler>> handlers;
+    QList<Socket::AnyHandler> anyHandlers;
+    QList<Socket::AnyHandler> anyOutgoingHandlers;
+
+    bool sendPacket(const SocketIo::Packet &packet, bool isVolatile = false);
+    qint64 registerAck(AckCallback callback, std::chrono::milliseconds timeout);
+    void onEvent(SocketIo::Packet &&packet);
+    void dispatch(const QString &event, const QVariantList &args, const Ack &ack);
+    void onAck(SocketIo::Packet &&packet);
+    void notifyOutgoing(const SocketIo::Packet &packet);
+    // Leaves rooms and the namespace, emits disconnecting/disconnected, deletes later.
+    void onClose(const QString &reason);
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
+};
+
+class NamespacePrivate
+{
+    Q_DECLARE_PUBLIC(Namespace)
+public:
+    NamespacePrivate(Namespace *q, SocketServer *server, const QString &name, Namespace *parent);
+
+    struct Registered
+    {
+        QString event;
+        std::function<void(Socket *, const QVariantList &, const Ack &)> handler;
+        QString how;
+    };
+
+    Namespace *q_ptr;
+    SocketServer *server;
+    QString name;
+    QPointer<Namespace> parent; // dynamic parent of a child namespace
+    Adapter *adapter = nullptr;
+    QHash<QString, Socket *> sockets;
+    QList<Namespace::ConnectMiddleware> middlewares;
+    QList<Registered> handlers;
+    qint64 nextAckId = 0; // shared by the sockets of the namespace, as broadcasts need one id
+
+    // Dynamic parents only.
+    QRegularExpression pattern;
+    std::function<bool(const QString &, const QVariant &)> accept;
+
+    void add(Client *client, const QVariant &auth);
+    void runMiddlewares(Socket *socket, int index, std::function<void(const ConnectError *)> done);
+    void remove(Socket *socket, const QString &reason);
+    // The namespace and, for a child, its parent: whose middlewares and handlers apply.
+    QList<NamespacePrivate *> chain();
+};
+
+class SocketServerPrivate
+{
+    Q_DECLARE_PUBLIC(SocketServer)
+public:
+    SocketServerPrivate(SocketServer *q, const SocketServerOptions &options);
+
+    SocketServer *q_ptr;
+    SocketServerOptions options;
+    EngineServer *engine = nullptr;
+    QHash<QString, Namespace *> namespaces;
+    QList<Namespace *> dynamicParents;
+    QHash<EngineSocket *, Client *> clients;
+    bool closing = false;
+
+    static QString normalizedName(const QString &name);
+    Namespace *createNamespace(const QString &name, Namespace *parent);
+    // The namespace a client may connect to under `name`, created if the options or a dynamic
+    // parent allow it; null when refused.
+    Namespace *namespaceFor(const QString &name, const QVariant &auth);
+    void onConnection(EngineSocket *connection);
+    Adapter *makeAdapter(Namespace *nsp) const;
+};
+
+} // namespace QSocketIo
