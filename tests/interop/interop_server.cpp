@@ -1,7 +1,12 @@
-// The server the interop tests and benchmarks drive: at /engine.io/ a plain Engine.IO server that
-// sends every message back to its sender. Stays up until killed.
+// The server the interop tests and benchmarks drive, on one port:
+// - at /engine.io/ a plain Engine.IO server that sends every message back to its sender;
+// - at /socket.io/ a Socket.IO server with namespaces "/" and "/custom" and the events the
+//   interop tests and benchmarks expect (see addSocketIoHandlers()).
+// Stays up until killed.
 
 #include <QSocketIo/engineserver.h>
+#include <QSocketIo/socket.h>
+#include <QSocketIo/socketserver.h>
 
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
@@ -10,6 +15,42 @@
 
 using namespace QSocketIo;
 using namespace Qt::StringLiterals;
+
+static void addSocketIoHandlers(SocketServer &io)
+{
+    for (const QString &name : {u"/"_s, u"/custom"_s}) {
+        QObject::connect(io.of(name), &Namespace::connected, [](Socket *socket) {
+            const QVariant auth = socket->handshake().auth;
+            socket->emitEvent(u"auth"_s, {auth.isValid() ? auth : QVariantMap()});
+        });
+    }
+    Namespace *root = io.of(u"/"_s);
+    root->on(u"message"_s, [](Socket *s, const QVariantList &args, const Ack &) {
+        s->emitEvent(u"message-back"_s, args);
+    });
+    root->on(u"message-with-ack"_s,
+             [](Socket *, const QVariantList &args, const Ack &ack) { ack(args); });
+    root->on(u"echo"_s, [](Socket *, const QVariantList &args, const Ack &ack) {
+        ack({args.value(0)});
+    });
+    root->on(u"broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
+        root->emitEvent(u"bcast"_s, {args.value(0)});
+        ack({root->socketsCount()});
+    });
+    root->on(u"join"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
+        s->join(args.value(0).toString());
+        ack({true});
+    });
+    root->on(u"leave"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
+        s->leave(args.value(0).toString());
+        ack({true});
+    });
+    root->on(u"to-room"_s, [](Socket *s, const QVariantList &args, const Ack &) {
+        if (args.size() < 2)
+            return;
+        s->to(args.at(0).toString()).emitEvent(args.at(1).toString(), args.mid(2));
+    });
+}
 
 int main(int argc, char **argv)
 {
@@ -84,6 +125,14 @@ int main(int argc, char **argv)
         }
     }
 
+    SocketServerOptions ioOptions;
+    static_cast<EngineOptions &>(ioOptions) = options;
+    ioOptions.path = u"/socket.io/"_s;
+    if (parser.isSet(connectTimeout))
+        ioOptions.connectTimeout = std::chrono::milliseconds(number(connectTimeout));
+    SocketServer io(ioOptions);
+    addSocketIoHandlers(io);
+
     EngineServer server(options);
     QObject::connect(&server, &EngineServer::newConnection, [](EngineSocket *socket) {
         QObject::connect(socket, &EngineSocket::messageReceived, socket,
@@ -100,15 +149,16 @@ int main(int argc, char **argv)
         return 2;
     }
     const qint64 portNumber = number(port);
-    if (portNumber > 65535 || !server.listen(address, quint16(portNumber))) {
-        std::fprintf(stderr, "cannot listen: %s\n", qPrintable(server.errorString()));
+    if (portNumber > 65535 || !io.listen(address, quint16(portNumber))) {
+        std::fprintf(stderr, "cannot listen: %s\n", qPrintable(io.errorString()));
         return 1;
     }
+    server.attach(io.engine()->httpServer()); // the same port, its own path
     const QString shownHost = address.protocol() == QAbstractSocket::IPv6Protocol
             ? u'[' + address.toString() + u']'
             : address.toString();
     std::printf("listening on %s://%s:%u\n", options.ssl ? "https" : "http",
-                qPrintable(shownHost), unsigned(server.serverPort()));
+                qPrintable(shownHost), unsigned(io.serverPort()));
     std::fflush(stdout);
     return app.exec();
 }
