@@ -322,6 +322,10 @@ Encoded encode(const Packet &packet)
 
 QString eventName(const QVariant &data)
 {
+    if (data.typeId() == QMetaType::QStringList) { // which encode() writes as an array too
+        const auto &names = *static_cast<const QStringList *>(data.constData());
+        return names.isEmpty() ? QString() : names.first();
+    }
     if (data.typeId() != QMetaType::QVariantList)
         return {};
     const auto &list = *static_cast<const QVariantList *>(data.constData());

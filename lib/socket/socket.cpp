@@ -199,7 +199,7 @@ void SocketPrivate::dispatch(const QString &event, const QVariantList &args, con
         guarded(id, event, [&] { h(event, args); });
     for (NamespacePrivate *n : nsp->d_func()->chain()) {
         for (const auto &r : std::as_const(n->handlers)) {
-            if (self && r.event == event)
+            if (self && r.handler && r.event == event)
                 guarded(id, event, [&] { r.handler(q, args, ack); });
         }
     }

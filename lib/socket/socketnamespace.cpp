@@ -2,6 +2,8 @@
 
 #include "socketserver_p.h"
 
+#include <QtCore/qmetaobject.h>
+
 namespace QSocketIo {
 
 using namespace Qt::StringLiterals;
@@ -124,6 +126,15 @@ void NamespacePrivate::remove(Socket *socket, const QString &reason)
         return;
     adapter->delAll(id);
     Q_EMIT q->socketsCountChanged();
+    for (NamespacePrivate *n : chain()) {
+        for (const auto &handler : std::as_const(n->disconnectHandlers)) {
+            try {
+                handler(socket, reason);
+            } catch (...) {
+                qCWarning(lcSocket) << "disconnect handler of" << n->name << "threw";
+            }
+        }
+    }
     Q_EMIT q->disconnected(socket, reason);
 }
 
@@ -156,6 +167,44 @@ void Namespace::on(const QString &event,
                    const QString &how)
 {
     d_func()->handlers.append({event, std::move(handler), how});
+}
+
+void Namespace::onConnect(std::function<bool(Socket *, const QVariant &)> handler,
+                          const QString &how)
+{
+    Q_D(Namespace);
+    d->handlers.append({u"connect"_s, {}, how});
+    use([handler = std::move(handler)](Socket *socket, const Next &next) {
+        try {
+            if (handler(socket, socket->handshake().auth))
+                next();
+            else
+                next(ConnectError{u"Connection rejected by server"_s, {}});
+        } catch (const ConnectError &error) {
+            next(error);
+        }
+    });
+}
+
+void Namespace::onDisconnect(std::function<void(Socket *, const QString &)> handler,
+                             const QString &how)
+{
+    Q_D(Namespace);
+    d->handlers.append({u"disconnect"_s, {}, how});
+    d->disconnectHandlers.append(std::move(handler));
+}
+
+QList<HandlerInfo> Namespace::handlerInfos() const
+{
+    Q_D(const Namespace);
+    QList<HandlerInfo> list;
+    for (const auto &r : d->handlers)
+        list.append({d->name, r.event, r.how});
+    if (isSignalConnected(QMetaMethod::fromSignal(&Namespace::connected)))
+        list.append({d->name, u"connect"_s, u"signal"_s});
+    if (isSignalConnected(QMetaMethod::fromSignal(&Namespace::disconnected)))
+        list.append({d->name, u"disconnect"_s, u"signal"_s});
+    return list;
 }
 
 bool Namespace::emitEvent(const QString &event, const QVariantList &args)

@@ -14,6 +14,14 @@ class Socket;
 class SocketServer;
 class NamespacePrivate;
 
+// A registered handler, for the handler registry (admin app, CLI).
+struct QSOCKETIO_EXPORT HandlerInfo
+{
+    QString nsp;
+    QString event;
+    QString how; // "on", "SOCKET_EVENT", "signal"
+};
+
 // A Socket.IO namespace ("/", "/chat", ...): where sockets connect, with its middlewares,
 // handlers and rooms. Owned by its server.
 class QSOCKETIO_EXPORT Namespace : public QObject
@@ -45,6 +53,14 @@ public:
     void on(const QString &event, std::function<void(Socket *socket, const QVariantList &args, const Ack &ack)> handler,
             const QString &how = QStringLiteral("on"));
 
+    // python-socketio's connect handler: runs after the middlewares; returning false refuses
+    // the connection ("Connection rejected by server"), throwing a ConnectError refuses it with
+    // that message and data.
+    void onConnect(std::function<bool(Socket *socket, const QVariant &auth)> handler,
+                   const QString &how = QStringLiteral("on"));
+    void onDisconnect(std::function<void(Socket *socket, const QString &reason)> handler,
+                      const QString &how = QStringLiteral("on"));
+
     bool emitEvent(const QString &event, const QVariantList &args = {});
     BroadcastOperator to(const QString &room) const;
     BroadcastOperator in(const QString &room) const { return to(room); }
@@ -59,6 +75,8 @@ Q_SIGNALS:
     void socketsCountChanged();
 
 private:
+    // Its registered handlers, and its signals that have receivers ("signal").
+    QList<struct HandlerInfo> handlerInfos() const;
     friend class SocketServer;
     friend class SocketServerPrivate;
     friend class Client;

@@ -1,6 +1,12 @@
 #include "socketserver.h"
 
 #include "socketserver_p.h"
+#include "socketevent.h"
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qdeadlinetimer.h>
+#include <QtCore/qeventloop.h>
+#include <QtCore/qtimer.h>
 
 #include <QtCore/qcoreevent.h>
 
@@ -236,6 +242,66 @@ void SocketServerPrivate::onConnection(EngineSocket *connection)
     clients.insert(connection, new Client(this, connection));
 }
 
+void SocketServerPrivate::collectSocketEvents()
+{
+    Q_Q(SocketServer);
+    if (socketEventsCollected)
+        return;
+    socketEventsCollected = true;
+    for (const SocketEventRegistration &r : registeredSocketEvents()) {
+        Namespace *nsp = q->of(QString::fromUtf8(r.nsp));
+        const QString event = QString::fromUtf8(r.event);
+        const SocketEventFunction function = r.function;
+        if (event == u"connect") {
+            nsp->onConnect(
+                    [function](Socket *socket, const QVariant &auth) {
+                        function(socket, {auth}, Ack());
+                        return true;
+                    },
+                    u"SOCKET_EVENT"_s);
+        } else if (event == u"disconnect") {
+            nsp->onDisconnect([function](Socket *socket,
+                                         const QString &reason) { function(socket, {reason}, Ack()); },
+                              u"SOCKET_EVENT"_s);
+        } else {
+            nsp->on(event,
+                    [function](Socket *socket, const QVariantList &args, const Ack &ack) {
+                        function(socket, args, ack);
+                    },
+                    u"SOCKET_EVENT"_s);
+        }
+    }
+}
+
+int SocketServerPrivate::pendingAcks() const
+{
+    int count = 0;
+    for (Namespace *n : namespaces) {
+        for (Socket *s : n->d_func()->sockets)
+            count += int(s->d_func()->acks.size());
+    }
+    return count;
+}
+
+void SocketServerPrivate::finishClose()
+{
+    const auto list = clients.values();
+    for (Client *c : list)
+        c->disconnectAll(u"server shutting down"_s);
+    engine->close();
+}
+
+static QPointer<SocketServer> &defaultServer()
+{
+    static QPointer<SocketServer> server;
+    return server;
+}
+
+SocketServer *socketApi()
+{
+    return defaultServer();
+}
+
 // ---- SocketServer ----
 
 SocketServer::SocketServer(const SocketServerOptions &options, QObject *parent)
@@ -248,6 +314,27 @@ SocketServer::SocketServer(const SocketServerOptions &options, QObject *parent)
             [d](EngineSocket *connection) { d->onConnection(connection); });
     connect(d->engine, &EngineServer::closed, this, &SocketServer::closed);
     of(u"/"_s);
+    if (!defaultServer())
+        defaultServer() = this;
+    if (QCoreApplication *app = QCoreApplication::instance()) {
+        // The event loop has stopped when aboutToQuit comes: run it a little longer so the
+        // clients hear of the shutdown.
+        connect(app, &QCoreApplication::aboutToQuit, this, [this] {
+            Q_D(SocketServer);
+            if (d->engine->clientsCount() == 0)
+                return;
+            QEventLoop loop;
+            connect(this, &SocketServer::closed, &loop, &QEventLoop::quit);
+            QTimer::singleShot(3000, &loop, &QEventLoop::quit);
+            close(std::chrono::milliseconds(1000));
+            loop.exec();
+        });
+    }
+}
+
+void SocketServer::setDefault()
+{
+    defaultServer() = this;
 }
 
 SocketServer::~SocketServer()
@@ -259,13 +346,33 @@ SocketServer::~SocketServer()
 
 const SocketServerOptions &SocketServer::options() const { return d_func()->options; }
 EngineServer *SocketServer::engine() const { return d_func()->engine; }
-bool SocketServer::attach(QHttpServer *server) { return d_func()->engine->attach(server); }
+bool SocketServer::attach(QHttpServer *server)
+{
+    Q_D(SocketServer);
+    d->collectSocketEvents();
+    if (!d->engine->attach(server))
+        return false;
+    d->mountDescription = u"attached to an application's QHttpServer"_s;
+    return true;
+}
 quint16 SocketServer::serverPort() const { return d_func()->engine->serverPort(); }
 QString SocketServer::errorString() const { return d_func()->engine->errorString(); }
 
 bool SocketServer::listen(const QHostAddress &address, quint16 port)
 {
-    return d_func()->engine->listen(address, port);
+    Q_D(SocketServer);
+    d->collectSocketEvents();
+    if (!d->engine->listen(address, port))
+        return false;
+    const QString where = u"listening on %1:%2"_s.arg(address.toString()).arg(d->engine->serverPorts().constLast());
+    d->mountDescription = d->mountDescription.isEmpty() ? where : d->mountDescription + u", "_s + where;
+    return true;
+}
+
+QList<SocketServer::Route> SocketServer::routes() const
+{
+    Q_D(const SocketServer);
+    return {{d->options.path, d->options.transports, d->mountDescription}};
 }
 
 Namespace *SocketServer::of(const QString &name)
@@ -373,8 +480,7 @@ QList<HandlerInfo> SocketServer::handlers() const
     for (Namespace *n : std::as_const(all)) {
         if (n->parentNamespace())
             continue; // children share their parent's handlers
-        for (const auto &r : n->d_func()->handlers)
-            list.append({n->name(), r.event, r.how});
+        list.append(n->handlerInfos());
     }
     std::sort(list.begin(), list.end(), [](const HandlerInfo &a, const HandlerInfo &b) {
         return std::tie(a.nsp, a.event, a.how) < std::tie(b.nsp, b.event, b.how);
@@ -382,17 +488,32 @@ QList<HandlerInfo> SocketServer::handlers() const
     return list;
 }
 
-void SocketServer::close(std::chrono::milliseconds)
+void SocketServer::close(std::chrono::milliseconds timeout)
 {
     Q_D(SocketServer);
     if (d->closing)
         return;
     d->closing = true;
     d->engine->stopListening();
-    const auto clients = d->clients.values();
-    for (Client *c : clients)
-        c->disconnectAll(u"server shutting down"_s);
-    d->engine->close();
+    if (d->pendingAcks() == 0 || timeout.count() <= 0) {
+        d->finishClose();
+        return;
+    }
+    // Let the answers the server waits for arrive, up to the timeout.
+    auto *poll = new QTimer(this);
+    const QDeadlineTimer deadline(timeout);
+    connect(poll, &QTimer::timeout, this, [d, poll, deadline] {
+        if (d->pendingAcks() > 0 && !deadline.hasExpired())
+            return;
+        poll->deleteLater();
+        d->finishClose();
+    });
+    poll->start(20);
+}
+
+bool SocketServer::isClosing() const
+{
+    return d_func()->closing;
 }
 
 } // namespace QSocketIo

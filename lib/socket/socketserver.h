@@ -44,13 +44,10 @@ struct QSOCKETIO_EXPORT EmitOptions
     QString nsp = QStringLiteral("/"); // python's `namespace`
 };
 
-// A registered handler, for the handler registry (admin app, CLI).
-struct QSOCKETIO_EXPORT HandlerInfo
-{
-    QString nsp;
-    QString event;
-    QString how; // "on", "SOCKET_EVENT", "signal"
-};
+
+// The application's default server (python's socket_api()): the first SocketServer made, or
+// the one given to setDefault(). Null when there is none.
+QSOCKETIO_EXPORT SocketServer *socketApi();
 
 // A Socket.IO v5 server: namespaces, rooms, acks, binary, on the Engine.IO server.
 class QSOCKETIO_EXPORT SocketServer : public QObject
@@ -62,6 +59,9 @@ public:
 
     const SocketServerOptions &options() const;
     EngineServer *engine() const;
+
+    // Makes this the server socketApi() returns.
+    void setDefault();
 
     bool attach(QHttpServer *server);
     bool listen(const QHostAddress &address = QHostAddress::Any, quint16 port = 0);
@@ -88,9 +88,20 @@ public:
 
     QList<HandlerInfo> handlers() const;
 
-    // Graceful shutdown: no new connections, every socket gets a disconnect ("server shutting
-    // down") after what was queued; then closed(). Pending acks get up to `timeout` first.
+    // Where the server answers: its path, transports, and how it is reached.
+    struct Route
+    {
+        QString path;
+        QStringList transports;
+        QString mount; // "listening on ADDRESS:PORT" or "attached to an application's QHttpServer"
+    };
+    QList<Route> routes() const;
+
+    // Graceful shutdown: no new connections; acks the server still waits for get up to `timeout`;
+    // then every socket gets a disconnect ("server shutting down") after what was queued, and
+    // closed() follows. Also run (waiting for it) when the application quits.
     void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    bool isClosing() const;
 
 Q_SIGNALS:
     void closed();

@@ -110,7 +110,8 @@ public:
     Adapter *adapter = nullptr;
     QHash<QString, Socket *> sockets;
     QList<Namespace::ConnectMiddleware> middlewares;
-    QList<Registered> handlers;
+    QList<Registered> handlers; // connect/disconnect ones have no handler: listed, not dispatched
+    QList<std::function<void(Socket *, const QString &)>> disconnectHandlers;
     qint64 nextAckId = 0; // shared by the sockets of the namespace, as broadcasts need one id
 
     // Dynamic parents only.
@@ -137,6 +138,8 @@ public:
     QList<Namespace *> dynamicParents;
     QHash<EngineSocket *, Client *> clients;
     bool closing = false;
+    bool socketEventsCollected = false;
+    QString mountDescription;
 
     static QString normalizedName(const QString &name);
     Namespace *createNamespace(const QString &name, Namespace *parent);
@@ -145,6 +148,9 @@ public:
     Namespace *namespaceFor(const QString &name, const QVariant &auth);
     void onConnection(EngineSocket *connection);
     Adapter *makeAdapter(Namespace *nsp) const;
+    void collectSocketEvents();
+    int pendingAcks() const;
+    void finishClose();
 };
 
 } // namespace QSocketIo
