@@ -45,6 +45,18 @@ static void addSocketIoHandlers(SocketServer &io)
         s->leave(args.value(0).toString());
         ack({true});
     });
+    // The server asks the client: emits args[0] with the remaining args and an ack; the
+    // client's answer comes back as this event's ack.
+    root->on(u"request-ack"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
+        if (args.isEmpty())
+            return;
+        s->emitWithAck(
+                args.at(0).toString(), args.mid(1),
+                [ack](bool timedOut, const QVariantList &answer) {
+                    ack(timedOut ? QVariantList{u"timeout"_s} : answer);
+                },
+                std::chrono::seconds(5));
+    });
     root->on(u"to-room"_s, [](Socket *s, const QVariantList &args, const Ack &) {
         if (args.size() < 2)
             return;
