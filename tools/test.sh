@@ -61,7 +61,9 @@ else
 fi
 
 echo "=== fuzzing"
-if CXX=clang++-14 build build-fuzz fuzz_enginecodec -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQSIO_FUZZ=ON -DQSIO_BUILD_TESTS=ON; then
+fuzz_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DQSIO_FUZZ=ON -DQSIO_BUILD_TESTS=ON)
+if CXX=clang++-14 build build-fuzz fuzz_enginecodec "${fuzz_args[@]}" \
+    && CXX=clang++-14 build build-fuzz fuzz_socketiocodec "${fuzz_args[@]}"; then
     run_suite "fuzz" build-fuzz -R '^fuzz_'
 else
     echo "fuzz build failed"

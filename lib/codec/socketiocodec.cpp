@@ -12,8 +12,9 @@ namespace QSocketIo::SocketIo {
 
 using namespace Qt::StringLiterals;
 
-// Writes UTF-8 directly from UTF-16 instead of going through toUtf8(), which would turn a lone
-// surrogate (valid in a JSON string as "\ud800") into '?'; those are escaped, as JSON.stringify does.
+// Writes UTF-8 straight from UTF-16 rather than through toUtf8(), which turns a lone surrogate
+// (valid in a JSON string as "\ud800") into '?'; lone surrogates are escaped, as JSON.stringify
+// does, so they survive a round trip.
 static void appendEscaped(QByteArray &out, QStringView s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -31,13 +32,27 @@ static void appendEscaped(QByteArray &out, QStringView s)
         const char16_t c = s[i].unicode();
         if (c < 0x80) {
             switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
             default:
                 if (c < 0x20)
                     appendUnicodeEscape(c);
@@ -48,7 +63,7 @@ static void appendEscaped(QByteArray &out, QStringView s)
             out.append(char(0xc0 | (c >> 6)));
             out.append(char(0x80 | (c & 0x3f)));
         } else if (QChar::isHighSurrogate(c) && i + 1 < size
-                   && QChar::isLowSurrogate(s[i + 1].unicode())) {
+            && QChar::isLowSurrogate(s[i + 1].unicode())) {
             const char32_t u = QChar::surrogateToUcs4(c, s[++i].unicode());
             out.append(char(0xf0 | (u >> 18)));
             out.append(char(0x80 | ((u >> 12) & 0x3f)));
@@ -91,7 +106,11 @@ static void appendJsonValue(QByteArray &out, const QJsonValue &value)
         appendEscaped(out, value.toString());
         break;
     case QJsonValue::Double:
-        appendDouble(out, value.toDouble());
+        // A QJsonValue may hold an integer beyond 2^53, which toDouble() would round.
+        if (const QVariant number = value.toVariant(); number.typeId() == QMetaType::LongLong)
+            out.append(QByteArray::number(number.toLongLong()));
+        else
+            appendDouble(out, value.toDouble());
         break;
     case QJsonValue::Bool:
         out.append(value.toBool() ? "true" : "false");
@@ -294,7 +313,7 @@ Encoded encode(const Packet &packet)
     // Only EVENT and ACK can carry attachments; elsewhere binary is written as null, since a peer
     // would take binary messages after, say, a CONNECT packet for a protocol error.
     const bool canCarryBinary = type == PacketType::Event || type == PacketType::Ack
-            || type == PacketType::BinaryEvent || type == PacketType::BinaryAck;
+        || type == PacketType::BinaryEvent || type == PacketType::BinaryAck;
     if (type != PacketType::Disconnect && packet.data.isValid())
         appendJson(json, packet.data, canCarryBinary ? &encoded.attachments : nullptr);
     if (!encoded.attachments.isEmpty()) {
@@ -332,7 +351,10 @@ QString eventName(const QVariant &data)
     return list.isEmpty() ? QString() : list.first().toString();
 }
 
-Decoder::Decoder(int maxAttachments) : m_maxAttachments(maxAttachments) { }
+Decoder::Decoder(int maxAttachments)
+    : m_maxAttachments(maxAttachments)
+{
+}
 
 Decoder::Result Decoder::fail(const QString &error)
 {
@@ -346,7 +368,7 @@ Decoder::Result Decoder::fail(const QString &error)
 static bool isReservedEvent(const QString &name)
 {
     return name == u"connect" || name == u"connect_error" || name == u"disconnect"
-            || name == u"disconnecting" || name == u"newListener" || name == u"removeListener";
+        || name == u"disconnecting" || name == u"newListener" || name == u"removeListener";
 }
 
 Decoder::Result Decoder::addText(QByteArrayView utf8)
@@ -361,8 +383,8 @@ Decoder::Result Decoder::addText(QByteArrayView utf8)
         return fail(u"unknown packet type"_s);
     Packet packet;
     packet.type = PacketType(t - '0');
-    const bool binary = packet.type == PacketType::BinaryEvent
-            || packet.type == PacketType::BinaryAck;
+    const bool binary
+        = packet.type == PacketType::BinaryEvent || packet.type == PacketType::BinaryAck;
     int attachments = 0;
     if (binary) {
         // Digits only: toInt() would also take signs and surrounding spaces.
@@ -372,7 +394,8 @@ Decoder::Result Decoder::addText(QByteArrayView utf8)
         if (i == start || i >= utf8.size() || utf8[i] != '-')
             return fail(u"malformed attachment count"_s);
         if (attachments > m_maxAttachments)
-            return fail(u"too many attachments (%1, at most %2)"_s.arg(attachments).arg(m_maxAttachments));
+            return fail(
+                u"too many attachments (%1, at most %2)"_s.arg(attachments).arg(m_maxAttachments));
         ++i;
     }
     if (i < utf8.size() && utf8[i] == '/') {
@@ -430,8 +453,8 @@ Decoder::Result Decoder::addText(QByteArrayView utf8)
     }
     m_packet = std::move(packet);
     if (binary) {
-        m_packet.type = m_packet.type == PacketType::BinaryEvent ? PacketType::Event
-                                                                  : PacketType::Ack;
+        m_packet.type
+            = m_packet.type == PacketType::BinaryEvent ? PacketType::Event : PacketType::Ack;
         if (attachments > 0) {
             m_expected = attachments;
             m_attachments.clear();

@@ -15,6 +15,10 @@ namespace QSocketIo {
 
 using namespace Qt::StringLiterals;
 
+static EngineHandshake makeHandshake(const QUrl &url, const QUrlQuery &query,
+                                     const Http::HeaderList &headers, const QHostAddress &peer,
+                                     quint16 peerPort, bool secure);
+
 static const char *const errorMessages[] = {
     "Transport unknown", "Session ID unknown", "Bad handshake method",
     "Bad request",       "Forbidden",          "Unsupported protocol version",
@@ -60,7 +64,7 @@ QHttpServer *EngineServerPrivate::ensureHttp()
 {
     Q_Q(EngineServer);
     if (!http) {
-        mount(new QHttpServer(q));
+        mount(Http::createServer(q));
         EngineMount::of(http)->setServesOtherPaths(false);
     }
     return http;
@@ -72,59 +76,83 @@ QByteArray EngineServerPrivate::errorBody(int code)
             + R"("})";
 }
 
-static QString sameOriginOf(const QByteArray &host, bool secure)
+// Whether `origin` is the server's own, as the request reached it or, behind a reverse proxy,
+// as the proxy's X-Forwarded-Proto/-Host headers name it (python-engineio does the same).
+static bool isSameOrigin(const QString &origin, const Http::HeaderList &headers, bool secure)
 {
-    return (secure ? u"https://"_s : u"http://"_s) + QString::fromLatin1(host);
+    auto matches = [&origin](QStringView scheme, const QByteArray &host) {
+        return !host.isEmpty() && origin.size() == scheme.size() + 3 + host.size()
+                && origin.startsWith(scheme, Qt::CaseInsensitive)
+                && QStringView(origin).sliced(scheme.size(), 3) == u"://"
+                && QStringView(origin).sliced(scheme.size() + 3).compare(QString::fromLatin1(host), Qt::CaseInsensitive) == 0;
+    };
+    if (matches(secure ? u"https" : u"http", Http::headerValue(headers, "host")))
+        return true;
+    const QByteArray proto = Http::headerValue(headers, "x-forwarded-proto").split(',').first().trimmed();
+    const QByteArray host = Http::headerValue(headers, "x-forwarded-host").split(',').first().trimmed();
+    return !proto.isEmpty() && matches(QString::fromLatin1(proto), host.isEmpty() ? Http::headerValue(headers, "host") : host);
+}
+
+bool EngineServerPrivate::originAllowed(const QByteArray &origin, const Http::HeaderList &headers,
+                                        bool secure) const
+{
+    const CorsAllowedOrigins &cors = options.corsAllowedOrigins;
+    const QString o = QString::fromUtf8(origin);
+    if (cors.kind() == CorsAllowedOrigins::Kind::SameOrigin)
+        return isSameOrigin(o, headers, secure);
+    return cors.allows(o, QString());
 }
 
 EngineServerPrivate::Verdict EngineServerPrivate::verify(const QByteArray &method,
                                                          const QUrlQuery &query,
-                                                         const QByteArray &origin,
-                                                         const QByteArray &host, bool secure,
-                                                         bool upgrade) const
+                                                         const Http::HeaderList &headers,
+                                                         bool secure, bool upgrade) const
 {
+    Verdict v;
+    const QByteArray origin = Http::headerValue(headers, "origin");
+    v.originAllowed = origin.isEmpty() || originAllowed(origin, headers, secure);
+    auto refuse = [&v](int code, const QString &detail) {
+        v.code = code;
+        v.detail = detail;
+        return v;
+    };
     const QString transport = query.queryItemValue(u"transport"_s);
     if (!options.transports.contains(transport))
-        return {0, u"transport '%1' is not offered"_s.arg(transport)};
+        return refuse(0, u"transport '%1' is not offered"_s.arg(transport));
     if (query.queryItemValue(u"EIO"_s) != u"4")
-        return {5, u"EIO=%1 requested, only 4 is supported"_s.arg(query.queryItemValue(u"EIO"_s))};
+        return refuse(5, u"EIO=%1 requested, only 4 is supported"_s.arg(query.queryItemValue(u"EIO"_s)));
+    if (upgrade && transport != u"websocket")
+        return refuse(3, u"upgrade request for transport %1"_s.arg(transport));
     const QString sid = query.queryItemValue(u"sid"_s);
     if (!sid.isEmpty()) {
         EngineSocket *s = sessions.value(sid);
         if (!s)
-            return {1, u"no session %1"_s.arg(sid)};
-        if (upgrade) {
-            if (transport != u"websocket")
-                return {3, u"upgrade request for transport %1"_s.arg(transport)};
-            if (!options.allowUpgrades)
-                return {3, u"upgrades are not allowed"_s};
-        } else {
-            if (s->transport() != transport)
-                return {3, u"session %1 uses %2, not %3"_s.arg(sid, s->transport(), transport)};
-            if (method != "GET" && method != "POST")
-                return {3, u"method %1 on a polling session"_s.arg(QLatin1String(method))};
-        }
+            return refuse(1, u"no session %1"_s.arg(sid));
+        if (upgrade && !options.allowUpgrades)
+            return refuse(3, u"upgrades are not allowed"_s);
+        if (!upgrade && s->transport() != transport)
+            return refuse(3, u"session %1 uses %2, not %3"_s.arg(sid, s->transport(), transport));
+        if (!upgrade && method != "GET" && method != "POST")
+            return refuse(3, u"method %1 on a polling session"_s.arg(QLatin1String(method)));
     } else {
         if (method != "GET")
-            return {2, u"handshake with method %1"_s.arg(QLatin1String(method))};
+            return refuse(2, u"handshake with method %1"_s.arg(QLatin1String(method)));
         if (transport == u"websocket" && !upgrade)
-            return {3, u"websocket handshake without an Upgrade header"_s};
+            return refuse(3, u"websocket handshake without an Upgrade header"_s);
         if (closing)
-            return {3, u"the server is shutting down"_s};
+            return refuse(3, u"the server is shutting down"_s);
     }
-    if (!origin.isEmpty()
-        && !options.corsAllowedOrigins.allows(QString::fromUtf8(origin), sameOriginOf(host, secure)))
-        return {4, u"origin %1 is not allowed"_s.arg(QString::fromUtf8(origin))};
-    return {};
+    if (!v.originAllowed)
+        return refuse(4, u"origin %1 is not allowed"_s.arg(QString::fromUtf8(origin)));
+    return v;
 }
 
-Http::HeaderList EngineServerPrivate::corsHeaders(const QByteArray &origin, const QByteArray &host,
-                                                  bool secure, bool preflight,
-                                                  const QByteArray &requestHeaders) const
+Http::HeaderList EngineServerPrivate::corsHeaders(const Http::HeaderList &requestHeaders,
+                                                  bool originAllowed, bool preflight) const
 {
-    const CorsAllowedOrigins &cors = options.corsAllowedOrigins;
-    if (origin.isEmpty() || cors.kind() == CorsAllowedOrigins::Kind::Disabled
-        || !cors.allows(QString::fromUtf8(origin), sameOriginOf(host, secure)))
+    const QByteArray origin = Http::headerValue(requestHeaders, "origin");
+    if (origin.isEmpty() || !originAllowed
+        || options.corsAllowedOrigins.kind() == CorsAllowedOrigins::Kind::Disabled)
         return {};
     Http::HeaderList h;
     h.append({QByteArrayLiteral("Access-Control-Allow-Origin"), origin});
@@ -133,8 +161,9 @@ Http::HeaderList EngineServerPrivate::corsHeaders(const QByteArray &origin, cons
         h.append({QByteArrayLiteral("Access-Control-Allow-Credentials"), "true"});
     if (preflight) {
         h.append({QByteArrayLiteral("Access-Control-Allow-Methods"), "OPTIONS, GET, POST"});
-        if (!requestHeaders.isEmpty())
-            h.append({QByteArrayLiteral("Access-Control-Allow-Headers"), requestHeaders});
+        const QByteArray asked = Http::headerValue(requestHeaders, "access-control-request-headers");
+        if (!asked.isEmpty())
+            h.append({QByteArrayLiteral("Access-Control-Allow-Headers"), asked});
     }
     return h;
 }
@@ -229,23 +258,25 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
         return;
     }
 
-    const QByteArray origin = request.header("origin");
-    const QByteArray host = request.header("host");
     if (request.method == "OPTIONS") {
-        if (!origin.isEmpty()
-            && !options.corsAllowedOrigins.allows(QString::fromUtf8(origin),
-                                                  sameOriginOf(host, request.secure))) {
+        const QByteArray origin = request.header("origin");
+        if (!origin.isEmpty() && !originAllowed(origin, request.headers, request.secure)) {
             refuse(exchange, {4, u"origin %1 is not allowed"_s.arg(QString::fromUtf8(origin))}, {});
             return;
         }
-        exchange.setExtraHeaders(corsHeaders(origin, host, request.secure, true,
-                                             request.header("access-control-request-headers")));
+        exchange.setExtraHeaders(corsHeaders(request.headers, true, true));
         exchange.respond(204, {}, {});
         return;
     }
 
-    if (Http::headerValue(request.headers, "upgrade").compare("websocket", Qt::CaseInsensitive)
-        == 0) {
+    if (request.method == "POST") {
+        // The head of this POST marked its session busy; whatever becomes of it now, it is over.
+        if (EngineSocket *s = sessions.value(request.query.queryItemValue(u"sid"_s))) {
+            if (s->d_func()->postInProgress == exchange.socket())
+                s->d_func()->postInProgress = nullptr;
+        }
+    }
+    if (request.header("upgrade").compare("websocket", Qt::CaseInsensitive) == 0) {
         // An attached QHttpServer that listens on its own port upgrades by itself once this
         // route returns; an answer written here reaches the client first and refuses it.
         const Verdict v = verifyUpgrade(request.query, request.headers, request.remoteAddress,
@@ -254,35 +285,30 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
             refuse(exchange, v, {});
         return;
     }
-    const Verdict verdict = verify(request.method, request.query, origin, host, request.secure,
+    const Verdict verdict = verify(request.method, request.query, request.headers, request.secure,
                                    false);
-    const Http::HeaderList cors = corsHeaders(origin, host, request.secure, false, {});
+    const Http::HeaderList cors = corsHeaders(request.headers, verdict.originAllowed, false);
     if (verdict.code >= 0) {
-        refuse(exchange, verdict, verdict.code == 4 ? Http::HeaderList() : cors);
+        refuse(exchange, verdict, cors);
         return;
     }
     exchange.setExtraHeaders(cors);
 
     const QString sid = request.query.queryItemValue(u"sid"_s);
     if (sid.isEmpty()) {
-        EngineHandshake hs;
-        hs.url = request.url;
-        hs.query = request.query;
-        hs.headers = request.headers;
-        hs.remoteAddress = request.remoteAddress;
-        hs.remotePort = request.remotePort;
-        hs.secure = request.secure;
-        hs.issued = QDateTime::currentDateTimeUtc();
+        const EngineHandshake hs = makeHandshake(request.url, request.query, request.headers,
+                                                 request.remoteAddress, request.remotePort,
+                                                 request.secure);
         if (allowRequest && !allowRequest(hs)) {
             refuse(exchange, {4, u"refused by allowRequest"_s}, cors);
             return;
         }
         EngineSocket *socket = createSession(hs);
         exchange.setExtraHeaders(cors + cookieHeaders(socket->id()));
-        socket->d_func()->enqueue(
-                EngineIo::Packet::text(EngineIo::PacketType::Open, openPacket(socket->id(), true)));
+        socket->d_func()->enqueue(EngineMessage(
+                EngineIo::Packet::text(EngineIo::PacketType::Open, openPacket(socket->id(), true))));
         socket->d_func()->onPollGet(std::move(exchange));
-        socket->d_func()->start();
+        socket->d_func()->schedulePing();
         Q_EMIT q->newConnection(socket);
         return;
     }
@@ -314,8 +340,7 @@ EngineServerPrivate::Verdict EngineServerPrivate::verifyUpgrade(const QUrlQuery 
                                                                 const QHostAddress &peer,
                                                                 quint16 peerPort, bool secure) const
 {
-    Verdict verdict = verify("GET", query, Http::headerValue(headers, "origin"),
-                             Http::headerValue(headers, "host"), secure, true);
+    Verdict verdict = verify("GET", query, headers, secure, true);
     if (verdict.code < 0 && !query.hasQueryItem(u"sid"_s) && allowRequest
         && !allowRequest(makeHandshake({}, query, headers, peer, peerPort, secure)))
         verdict = {4, u"refused by allowRequest"_s};
@@ -332,9 +357,7 @@ void EngineServerPrivate::takeUpgrade(QTcpSocket *socket, const RequestHead &hea
     if (verdict.code >= 0) {
         qCDebug(lcEngine) << "refused WebSocket upgrade:" << errorMessages[verdict.code] << "-"
                           << verdict.detail;
-        const Http::HeaderList cors = verdict.code == 4
-                ? Http::HeaderList()
-                : corsHeaders(head.header("origin"), head.header("host"), secure, false, {});
+        const Http::HeaderList cors = corsHeaders(head.headers, verdict.originAllowed, false);
         QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         EngineListener::reject(socket, errorStatus(verdict.code), "application/json",
                                errorBody(verdict.code), cors);
@@ -406,7 +429,7 @@ void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
     EngineSocket *socket = createSession(
             makeHandshake(url, query, headers, ws->peerAddress(), ws->peerPort(), secure));
     socket->d_func()->attachWebSocket(ws);
-    socket->d_func()->start();
+    socket->d_func()->schedulePing();
     Q_EMIT q->newConnection(socket);
 }
 
@@ -418,6 +441,8 @@ EngineServer::EngineServer(const EngineOptions &options, QObject *parent)
 EngineServer::~EngineServer()
 {
     Q_D(EngineServer);
+    // Sessions still tell their owners they end; the server itself says nothing more.
+    const QSignalBlocker blocker(this);
     const auto sessions = d->sessions.values();
     for (EngineSocket *s : sessions) {
         s->d_func()->onClose(u"server shutting down"_s, u"server destroyed"_s);

@@ -56,15 +56,18 @@ public:
     {
         int code = -1;
         QString detail;
+        bool originAllowed = true; // no Origin header, or one CORS allows
     };
-    Verdict verify(const QByteArray &method, const QUrlQuery &query, const QByteArray &origin,
-                   const QByteArray &host, bool secure, bool upgrade) const;
+    Verdict verify(const QByteArray &method, const QUrlQuery &query,
+                   const Http::HeaderList &headers, bool secure, bool upgrade) const;
+    bool originAllowed(const QByteArray &origin, const Http::HeaderList &headers,
+                       bool secure) const;
     // The checks an upgrade request passes before its WebSocket handshake, whichever component
     // parsed it (our listener, or an attached QHttpServer listening on its own).
     Verdict verifyUpgrade(const QUrlQuery &query, const Http::HeaderList &headers,
                           const QHostAddress &peer, quint16 peerPort, bool secure) const;
-    Http::HeaderList corsHeaders(const QByteArray &origin, const QByteArray &host, bool secure,
-                                 bool preflight, const QByteArray &requestHeaders) const;
+    Http::HeaderList corsHeaders(const Http::HeaderList &requestHeaders, bool originAllowed,
+                                 bool preflight) const;
     void refuse(Http::Exchange &exchange, const Verdict &verdict, const Http::HeaderList &cors);
     static QByteArray errorBody(int code);
     static int errorStatus(int code) { return code == 4 ? 403 : 400; }

@@ -6,6 +6,8 @@
 
 #include <QtCore/qcoreevent.h>
 #include <QtCore/qtimer.h>
+
+#include <optional>
 #include <QtWebSockets/qwebsocket.h>
 
 namespace QSocketIo {
@@ -23,17 +25,46 @@ EngineSocketPrivate::EngineSocketPrivate(EngineSocket *q, EngineServerPrivate *s
 {
 }
 
+struct EngineMessage::Data
+{
+    EngineIo::Packet packet;
+    mutable std::optional<QString> webSocketText;
+};
+
+EngineMessage::EngineMessage(const EngineIo::Packet &packet)
+    : d(std::make_shared<Data>(Data{packet, std::nullopt}))
+{
+}
+
+EngineMessage EngineMessage::text(const QByteArray &utf8)
+{
+    return EngineMessage(Packet::message(utf8));
+}
+
+EngineMessage EngineMessage::binary(const QByteArray &bytes)
+{
+    return EngineMessage(Packet::binaryMessage(bytes));
+}
+
+const EngineIo::Packet &EngineMessage::packet() const
+{
+    return d->packet;
+}
+
+const QString &EngineMessage::webSocketText() const
+{
+    if (!d->webSocketText)
+        d->webSocketText = QString::fromUtf8(EngineIo::encodeTextFrame(d->packet));
+    return *d->webSocketText;
+}
+
 EngineSocketPrivate::~EngineSocketPrivate()
 {
+    forget();
     if (ws)
         closeWebSocket(std::exchange(ws, nullptr), server->q_ptr);
     if (probe)
         closeWebSocket(std::exchange(probe, nullptr), server->q_ptr);
-}
-
-void EngineSocketPrivate::start()
-{
-    schedulePing();
 }
 
 void EngineSocketPrivate::schedulePing()
@@ -46,7 +77,7 @@ void EngineSocketPrivate::timerEvent(QTimerEvent *event)
     const int id = event->timerId();
     if (id == pingTimer.timerId()) {
         pingTimer.stop();
-        enqueue(Packet::text(PacketType::Ping));
+        enqueue(EngineMessage(Packet::text(PacketType::Ping)));
         pongTimer.start(int(server->options.pingTimeout.count()), Qt::PreciseTimer, this);
     } else if (id == pongTimer.timerId()) {
         pongTimer.stop();
@@ -65,16 +96,23 @@ void EngineSocketPrivate::timerEvent(QTimerEvent *event)
     }
 }
 
-bool EngineSocketPrivate::enqueue(const Packet &packet)
+void EngineSocketPrivate::logTraffic(const char *direction, const Packet &packet) const
+{
+    qCDebug(lcEngineTraffic).noquote()
+            << id << direction << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
+            << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
+                              : QString::fromUtf8(packet.data.left(200)));
+}
+
+bool EngineSocketPrivate::enqueue(const EngineMessage &message)
 {
     if (state != EngineSocket::State::Open)
         return false;
-    qCDebug(lcEngineTraffic).noquote()
-            << id << "<-" << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
-            << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
-                              : QString::fromUtf8(packet.data.left(200)));
+    const Packet &packet = message.packet();
+    if (lcEngineTraffic().isDebugEnabled())
+        logTraffic("<-", packet);
     if (transport == Transport::WebSocket) {
-        writeToWebSocket(ws, packet);
+        writeToWebSocket(ws, message);
         return true;
     }
     bufferBytes += packet.data.size();
@@ -93,12 +131,12 @@ bool EngineSocketPrivate::enqueue(const Packet &packet)
     return true;
 }
 
-void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const Packet &packet)
+void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const EngineMessage &message)
 {
-    if (packet.binary)
-        socket->sendBinaryMessage(packet.data);
+    if (message.packet().binary)
+        socket->sendBinaryMessage(message.packet().data);
     else
-        socket->sendTextMessage(QString::fromUtf8(EngineIo::encodeTextFrame(packet)));
+        socket->sendTextMessage(message.webSocketText());
 }
 
 void EngineSocketPrivate::answerPoll(Http::Exchange &exchange, const QByteArray &payload)
@@ -118,11 +156,18 @@ static QByteArray takePayload(QList<Packet> &buffer, qint64 &bufferBytes)
 
 void EngineSocketPrivate::flushPoll()
 {
-    if (!heldPoll || buffer.isEmpty())
-        return;
-    if (!heldPoll->isAlive())
-        return; // the disconnect handler closes the session; the buffer stays for nobody
-    releaseHeldPoll();
+    if (heldPoll && !buffer.isEmpty())
+        releaseHeldPoll();
+}
+
+Http::Exchange EngineSocketPrivate::takeHeldPoll()
+{
+    Http::Exchange exchange = std::move(*heldPoll);
+    heldPoll.reset();
+    server->heldPolls.remove(exchange.socket());
+    if (exchange.socket())
+        QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+    return exchange;
 }
 
 void EngineSocketPrivate::releaseHeldPoll()
@@ -130,15 +175,26 @@ void EngineSocketPrivate::releaseHeldPoll()
     Q_Q(EngineSocket);
     if (!heldPoll)
         return;
-    Http::Exchange exchange = std::move(*heldPoll);
-    heldPoll.reset();
-    server->heldPolls.remove(exchange.socket());
-    if (exchange.socket())
-        QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+    Http::Exchange exchange = takeHeldPoll();
+    if (!exchange.isAlive()) {
+        // Its connection is closing: what the session holds cannot reach the client.
+        onClose(u"transport error"_s, u"poll connection closed prematurely"_s);
+        return;
+    }
     const bool hadData = !buffer.isEmpty();
     answerPoll(exchange, hadData ? takePayload(buffer, bufferBytes) : QByteArray("6"));
     if (hadData)
         Q_EMIT q->drained();
+}
+
+void EngineSocketPrivate::forget()
+{
+    if (heldPoll)
+        takeHeldPoll();
+    if (state != EngineSocket::State::Closed) {
+        state = EngineSocket::State::Closed;
+        server->sessions.remove(id);
+    }
 }
 
 void EngineSocketPrivate::onPollGet(Http::Exchange &&exchange)
@@ -192,20 +248,19 @@ void EngineSocketPrivate::onPollPost(const QByteArray &body, Http::Exchange &&ex
         return;
     }
     exchange.respond(200, {{"Content-Type", "text/html"}}, "ok");
+    QPointer<EngineSocketPrivate> self(this); // a handler may delete the session or the server
     for (const Packet &packet : std::as_const(packets)) {
-        if (state == EngineSocket::State::Closed)
-            break;
         handlePacket(packet);
+        if (!self || state == EngineSocket::State::Closed)
+            break;
     }
 }
 
 void EngineSocketPrivate::handlePacket(const Packet &packet)
 {
     Q_Q(EngineSocket);
-    qCDebug(lcEngineTraffic).noquote()
-            << id << "->" << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
-            << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
-                              : QString::fromUtf8(packet.data.left(200)));
+    if (lcEngineTraffic().isDebugEnabled())
+        logTraffic("->", packet);
     switch (packet.type) {
     case PacketType::Pong:
         if (pongTimer.isActive()) {
@@ -288,8 +343,8 @@ void EngineSocketPrivate::attachWebSocket(QWebSocket *socket)
     transport = Transport::WebSocket;
     ws = socket;
     setupWebSocket(socket);
-    writeToWebSocket(ws,
-                     Packet::text(PacketType::Open, server->openPacket(id, /*polling*/ false)));
+    writeToWebSocket(ws, EngineMessage(Packet::text(PacketType::Open,
+                                                   server->openPacket(id, /*polling*/ false))));
 }
 
 void EngineSocketPrivate::onWebSocketText(const QString &text)
@@ -342,13 +397,11 @@ void EngineSocketPrivate::completeUpgrade()
     ws = std::exchange(probe, nullptr);
     probed = false;
     for (const Packet &packet : std::as_const(buffer))
-        writeToWebSocket(ws, packet);
+        writeToWebSocket(ws, EngineMessage(packet));
     buffer.clear();
     bufferBytes = 0;
     qCDebug(lcEngine) << "session" << id << "upgraded to websocket";
     Q_EMIT q->upgraded(u"websocket"_s);
-    if (state == EngineSocket::State::Closing)
-        onClose(closeReason);
 }
 
 void EngineSocketPrivate::discardProbe(const QString &why)
@@ -377,11 +430,7 @@ void EngineSocketPrivate::beginClose(const QString &reason)
         return;
     }
     if (heldPoll) {
-        Http::Exchange exchange = std::move(*heldPoll);
-        heldPoll.reset();
-        server->heldPolls.remove(exchange.socket());
-        if (exchange.socket())
-            QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+        Http::Exchange exchange = takeHeldPoll();
         buffer.append(Packet::text(PacketType::Close));
         answerPoll(exchange, takePayload(buffer, bufferBytes));
         onClose(reason);
@@ -403,11 +452,7 @@ void EngineSocketPrivate::onClose(const QString &reason, const QString &descript
     noopTimer.stop();
     closeTimer.stop();
     if (heldPoll) {
-        Http::Exchange exchange = std::move(*heldPoll);
-        heldPoll.reset();
-        server->heldPolls.remove(exchange.socket());
-        if (exchange.socket())
-            QObject::disconnect(exchange.socket(), &QTcpSocket::disconnected, this, nullptr);
+        Http::Exchange exchange = takeHeldPoll();
         answerPoll(exchange, "1");
     }
     if (QWebSocket *p = std::exchange(probe, nullptr))
@@ -418,8 +463,10 @@ void EngineSocketPrivate::onClose(const QString &reason, const QString &descript
     bufferBytes = 0;
     qCDebug(lcEngine) << "session" << id << "closed:" << reason << description;
     server->removeSession(q);
+    QPointer<EngineSocket> self(q); // a slot may delete the server, and the session with it
     Q_EMIT q->closed(reason, description);
-    q->deleteLater();
+    if (self)
+        q->deleteLater();
 }
 
 EngineSocket::EngineSocket(EngineServerPrivate *server, const QString &id,
@@ -458,17 +505,22 @@ EngineServer *EngineSocket::server() const
 
 bool EngineSocket::send(const QByteArray &utf8Text)
 {
-    return d_func()->enqueue(Packet::message(utf8Text));
+    return d_func()->enqueue(EngineMessage::text(utf8Text));
 }
 
 bool EngineSocket::sendBinary(const QByteArray &bytes)
 {
-    return d_func()->enqueue(Packet::binaryMessage(bytes));
+    return d_func()->enqueue(EngineMessage::binary(bytes));
 }
 
 bool EngineSocket::sendPacket(const EngineIo::Packet &packet)
 {
-    return d_func()->enqueue(packet);
+    return d_func()->enqueue(EngineMessage(packet));
+}
+
+bool EngineSocket::sendMessage(const EngineMessage &message)
+{
+    return d_func()->enqueue(message);
 }
 
 bool EngineSocket::isWritable() const

@@ -31,6 +31,24 @@ struct QSOCKETIO_EXPORT EngineHandshake
     QByteArray header(QByteArrayView name) const; // case-insensitive, empty when absent
 };
 
+// A message prepared once for any number of sessions (a broadcast): what each transport needs
+// of it is made on first use and shared, so sending it to many sessions copies nothing.
+class QSOCKETIO_EXPORT EngineMessage
+{
+public:
+    explicit EngineMessage(const EngineIo::Packet &packet);
+    static EngineMessage text(const QByteArray &utf8);
+    static EngineMessage binary(const QByteArray &bytes);
+
+    const EngineIo::Packet &packet() const;
+    // The WebSocket text frame ("4" + data) as QWebSocket takes it; text packets only.
+    const QString &webSocketText() const;
+
+private:
+    struct Data;
+    std::shared_ptr<Data> d;
+};
+
 // One Engine.IO session. Owned by its EngineServer; deleted (deleteLater) after closed().
 class QSOCKETIO_EXPORT EngineSocket : public QObject
 {
@@ -55,6 +73,7 @@ public:
     bool send(const QByteArray &utf8Text);
     bool sendBinary(const QByteArray &bytes);
     bool sendPacket(const EngineIo::Packet &packet);
+    bool sendMessage(const EngineMessage &message);
 
     // True when a packet sent now would go out at once rather than wait in a buffer; volatile
     // emits are dropped when this is false.

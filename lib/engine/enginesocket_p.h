@@ -53,17 +53,21 @@ public:
     QBasicTimer noopTimer;
     QBasicTimer closeTimer;
 
-    void start();
     void onPollGet(Http::Exchange &&exchange);
     void onPollPost(const QByteArray &body, Http::Exchange &&exchange);
     void attachWebSocket(QWebSocket *socket); // WebSocket-only session, from the handshake
     void attachProbe(QWebSocket *socket);
     bool isUpgradedOrUpgrading() const { return transport == Transport::WebSocket || probe; }
 
-    bool enqueue(const EngineIo::Packet &packet);
-    void writeToWebSocket(QWebSocket *socket, const EngineIo::Packet &packet);
+    bool enqueue(const EngineMessage &message);
+    void logTraffic(const char *direction, const EngineIo::Packet &packet) const;
+    static void writeToWebSocket(QWebSocket *socket, const EngineMessage &message);
     void flushPoll();
+    // Removes the held poll from the session and the server's books.
+    Http::Exchange takeHeldPoll();
     void releaseHeldPoll(); // answer a held poll with what is buffered, or a noop
+    // A destroyed session leaves the server's books without signals.
+    void forget();
     void answerPoll(Http::Exchange &exchange, const QByteArray &payload);
     void handlePacket(const EngineIo::Packet &packet);
     void onWebSocketText(const QString &text);

@@ -110,6 +110,22 @@ void addRoute(QHttpServer *server, const QString &path, QObject *context, Handle
         server->route(QRegularExpression::escape(path.chopped(1)), view);
 }
 
+QHttpServer *createServer(QObject *parent)
+{
+    return new QHttpServer(parent);
+}
+
+void onWebSockets(QHttpServer *server, QObject *context, std::function<void()> onNew)
+{
+    QObject::connect(server, &QHttpServer::newWebSocketConnection, context, std::move(onNew));
+}
+
+void detach(QTcpSocket *socket, QHttpServer *server)
+{
+    // QtHttpServer 6.4 connects the socket's readyRead with itself as the receiver.
+    socket->disconnect(server);
+}
+
 QWebSocket *nextWebSocket(QHttpServer *server)
 {
     return server->nextPendingWebSocketConnection().release();

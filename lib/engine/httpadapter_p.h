@@ -50,7 +50,6 @@ public:
 
     // False once the client went away: a write then would reach a deleted socket.
     bool isAlive() const;
-    bool isAnswered() const { return !m_responder; }
     QTcpSocket *socket() const { return m_socket; }
     // Headers added to whatever response this exchange gets (CORS).
     void setExtraHeaders(const HeaderList &headers) { m_extraHeaders = headers; }
@@ -70,8 +69,14 @@ using Handler = std::function<void(Request &&, Exchange &&)>;
 // Routes every method on `path` (normalised, "/x/") and on the same path without its trailing slash.
 void addRoute(QHttpServer *server, const QString &path, QObject *context, Handler handler);
 
+QHttpServer *createServer(QObject *parent);
+
 // The next WebSocket that `server` upgraded by itself (when it listens on its own).
 QWebSocket *nextWebSocket(QHttpServer *server);
+// Calls `onNew` (in `context`) whenever `server` upgraded WebSockets wait to be taken.
+void onWebSockets(QHttpServer *server, QObject *context, std::function<void()> onNew);
+// Stops `server` from reading `socket` (its request handling ends; the socket stays open).
+void detach(QTcpSocket *socket, QHttpServer *server);
 
 // Hands a connection whose first request head was already peeked to `server`'s HTTP handling.
 void bindListener(QHttpServer *server, QTcpServer *listener);

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Usage: run_fuzz.sh <fuzzer-binary> [seconds, default 30]
+# Usage: run_fuzz.sh <fuzzer-binary> [seconds, default 30] [seed-corpus-dir, default corpus/ here]
 #
-# Runs a libFuzzer binary for a bounded time, starting from the seed corpus beside this script.
+# Runs a libFuzzer binary for a bounded time, starting from a seed corpus (by default the one beside
+# this script).
 # libFuzzer writes the inputs it finds into its first corpus directory, so it works on a copy in a
 # temporary directory and the checked-in seeds stay as they are. Exits non-zero on any crash, leak,
 # timeout or sanitizer report, and then keeps the temporary directory with the reproducer.
 set -euo pipefail
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-    echo "usage: $0 <fuzzer-binary> [seconds]" >&2
+if [[ $# -lt 1 || $# -gt 3 ]]; then
+    echo "usage: $0 <fuzzer-binary> [seconds] [seed-corpus-dir]" >&2
     exit 2
 fi
 fuzzer=$1
@@ -22,7 +23,11 @@ if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
     exit 2
 fi
 
-seeds=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/corpus
+seeds=${3:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/corpus}
+if [[ ! -d $seeds ]] || [[ -z $(ls -A "$seeds") ]]; then
+    echo "$0: seed corpus '$seeds' is not a non-empty directory" >&2
+    exit 2
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$fuzzer").XXXXXX")
 mkdir "$work/corpus" "$work/artifacts"
 cp "$seeds"/* "$work/corpus/"
