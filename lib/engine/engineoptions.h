@@ -71,7 +71,12 @@ struct QSOCKETIO_EXPORT EngineOptions
 
     // Protection of the listener.
     qint64 maxHeaderSize = 16384;       // a larger request head is answered 431
-    ms requestHeadTimeout{10000};       // a connection that does not complete a request head in time is closed
+    // A request's head and body must arrive within this time of its first byte (a new
+    // connection's first request within this time of the connection): else 408 and close.
+    ms requestTimeout{30000};
+    // A kept-alive connection with no traffic either way for this long is closed; 0 means
+    // pingInterval + pingTimeout, beyond which a held long-poll has had its answer.
+    ms idleTimeout{0};
     int listenBacklog = 1024;
     // Used by close(): how long queued packets may take to reach polling clients.
     ms closeTimeout{5000};

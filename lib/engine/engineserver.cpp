@@ -2,8 +2,10 @@
 
 #include "engineserver_p.h"
 #include "enginesocket_p.h"
+#include "generateid_p.h"
 #include "logging_p.h"
 
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/qtimer.h>
 #include <QtHttpServer/qhttpserver.h>
@@ -368,6 +370,16 @@ void EngineServerPrivate::takeUpgrade(QTcpSocket *socket, const RequestHead &hea
     webSockets->handleConnection(socket);
 }
 
+bool EngineServerPrivate::takeForeignWebSocket(QWebSocket *ws)
+{
+    Q_Q(EngineServer);
+    if (!q->hasOtherWebSocketReceiver())
+        return false;
+    Q_EMIT q->otherWebSocket(ws);
+    return true;
+}
+
+
 QByteArray EngineServerPrivate::checkHead(QTcpSocket *socket, const RequestHead &head)
 {
     if (head.method != "POST")
@@ -508,6 +520,11 @@ QList<quint16> EngineServer::serverPorts() const
             ports.append(l->serverPort());
     }
     return ports;
+}
+
+bool EngineServer::hasOtherWebSocketReceiver() const
+{
+    return isSignalConnected(QMetaMethod::fromSignal(&EngineServer::otherWebSocket));
 }
 
 QHttpServer *EngineServer::httpServer() const

@@ -9,13 +9,11 @@
 #include <memory>
 
 class QHttpServer;
+class QWebSocket;
 
 namespace QSocketIo {
 
 class EngineServerPrivate;
-
-// 20 URL-safe characters from the system's cryptographic random source (session and socket ids).
-QSOCKETIO_EXPORT QString generateId();
 
 // An Engine.IO v4 server: long-polling and WebSocket on one port and path, with the upgrade
 // between them and the heartbeat. Usable on its own (each message is a QByteArray) or as the
@@ -80,8 +78,14 @@ Q_SIGNALS:
     void connectionError(QSocketIo::EngineServer::ErrorCode code, const QString &message,
                          const QString &detail);
     void closed();
+    // Attached to an application's QHttpServer, the engine takes the WebSockets that server
+    // upgrades (it has one queue for every path): those for the application's own paths come
+    // here, owned by the receiver. Without a receiver they are closed.
+    void otherWebSocket(QWebSocket *socket);
 
 private:
+    friend class EngineServerPrivate;
+    bool hasOtherWebSocketReceiver() const;
     Q_DECLARE_PRIVATE(EngineServer)
     std::unique_ptr<EngineServerPrivate> d_ptr;
 };

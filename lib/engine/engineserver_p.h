@@ -26,6 +26,7 @@ public:
     void takeUpgrade(QTcpSocket *socket, const RequestHead &head) override;
     QByteArray checkHead(QTcpSocket *socket, const RequestHead &head) override;
     void takeWebSocket(QWebSocket *ws) override { attachWebSocket(ws, false); }
+    bool takeForeignWebSocket(QWebSocket *ws) override;
 
 
     EngineServer *q_ptr;

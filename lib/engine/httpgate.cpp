@@ -2,6 +2,7 @@
 
 #include "logging_p.h"
 
+#include <QtCore/qcoreevent.h>
 #include <QtWebSockets/qwebsocket.h>
 
 #include <QtNetwork/qsslsocket.h>
@@ -81,7 +82,7 @@ bool parseRequestHead(QByteArrayView head, RequestHead *out)
 
 EngineMount::EngineMount(QHttpServer *http) : QObject(http), m_http(http)
 {
-    connect(http, &QHttpServer::newWebSocketConnection, this, &EngineMount::takeWebSockets);
+    Http::onWebSockets(http, this, [this] { takeWebSockets(); });
 }
 
 EngineMount *EngineMount::of(QHttpServer *http)
@@ -105,9 +106,14 @@ void EngineMount::takeWebSockets()
     while (QWebSocket *ws = Http::nextWebSocket(m_http)) {
         if (EngineEndpoint *e = find(ws->requestUrl().path())) {
             e->takeWebSocket(ws);
-        } else {
-            ws->close(QWebSocketProtocol::CloseCodePolicyViolated);
-            ws->deleteLater();
+            continue;
+        }
+        // QtHttpServer has one queue for every path: the application gets its own from us.
+        const bool taken = std::any_of(m_endpoints.cbegin(), m_endpoints.cend(),
+                                       [ws](EngineEndpoint *e) { return e->takeForeignWebSocket(ws); });
+        if (!taken) {
+            connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
+            ws->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("no handler"));
         }
     }
 }
@@ -164,13 +170,21 @@ void EngineListener::reject(QTcpSocket *socket, int status, const QByteArray &co
 ConnectionGate::ConnectionGate(QTcpSocket *socket, EngineListener *listener)
     : QObject(socket), m_socket(socket), m_listener(listener)
 {
+    const EngineOptions &options = listener->options();
+    m_idleLimit = options.idleTimeout.count() > 0
+            ? options.idleTimeout.count()
+            : options.pingInterval.count() + options.pingTimeout.count();
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGate::beforeHttp);
+    connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_lastActivity.start(); });
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    m_headTimer.start(int(listener->options().requestHeadTimeout.count()), this);
+    m_requestTimer.start(int(options.requestTimeout.count()), this);
+    m_lastActivity.start();
+    m_idleTimer.start(int(m_idleLimit), this);
 }
 
 void ConnectionGate::beforeHttp()
 {
+    m_lastActivity.start();
     const qint64 available = m_socket->bytesAvailable();
     if (available <= m_analyzed)
         return;
@@ -185,23 +199,34 @@ void ConnectionGate::afterHttp()
     m_analyzed = m_socket->bytesAvailable();
 }
 
-void ConnectionGate::timerEvent(QTimerEvent *)
+void ConnectionGate::timerEvent(QTimerEvent *event)
 {
-    m_headTimer.stop();
-    if (m_line.isEmpty() && m_handed)
-        return;
-    qCDebug(lcEngine) << "closing a connection that sent no complete request head in time from"
-                      << m_socket->peerAddress();
-    if (m_line.isEmpty()) {
-        m_socket->abort();
+    if (event->timerId() == m_idleTimer.timerId()) {
+        // Restarted only here, not on every read and write.
+        const qint64 idle = m_lastActivity.elapsed();
+        if (idle < m_idleLimit) {
+            m_idleTimer.start(int(m_idleLimit - idle), this);
+            return;
+        }
+        qCDebug(lcEngine) << "closing an idle connection from" << m_socket->peerAddress();
+        m_idleTimer.stop();
+        m_socket->disconnectFromHost();
         return;
     }
-    fail(408, "request head not completed in time");
+    m_requestTimer.stop();
+    qCDebug(lcEngine) << "closing a connection whose request did not arrive in time from"
+                      << m_socket->peerAddress();
+    if (m_line.isEmpty() && m_state == State::Head && !m_handed) {
+        m_socket->abort(); // it never said anything
+        return;
+    }
+    fail(408, "request not completed in time");
 }
 
 void ConnectionGate::fail(int status, const QByteArray &message, const QByteArray &contentType)
 {
-    m_headTimer.stop();
+    m_requestTimer.stop();
+    m_idleTimer.stop();
     detachFromHttp();
     disconnect(m_socket, nullptr, this, nullptr);
     EngineListener::reject(m_socket, status, contentType, message);
@@ -209,8 +234,8 @@ void ConnectionGate::fail(int status, const QByteArray &message, const QByteArra
 
 void ConnectionGate::detachFromHttp()
 {
-    if (m_handed && m_listener->httpServer())
-        m_socket->disconnect(m_listener->httpServer());
+    if (QHttpServer *http = m_listener->httpServer(); m_handed && http)
+        Http::detach(m_socket, http);
 }
 
 bool ConnectionGate::analyze(QByteArrayView data)
@@ -225,8 +250,8 @@ bool ConnectionGate::analyze(QByteArrayView data)
                     data = data.sliced(1);
                 if (data.isEmpty())
                     return true;
-                if (!m_headTimer.isActive())
-                    m_headTimer.start(int(m_listener->options().requestHeadTimeout.count()), this);
+                if (!m_requestTimer.isActive())
+                    m_requestTimer.start(int(m_listener->options().requestTimeout.count()), this);
             }
             const qsizetype searchFrom = qMax<qsizetype>(0, m_line.size() - 3);
             const qsizetype take = qMin<qsizetype>(data.size(), maxHead + 4 - m_line.size());
@@ -245,7 +270,6 @@ bool ConnectionGate::analyze(QByteArrayView data)
             RequestHead head;
             const bool ok = parseRequestHead(m_line, &head);
             m_line.clear();
-            m_headTimer.stop();
             if (!ok) {
                 fail(400, "malformed request head");
                 return false;
@@ -258,8 +282,8 @@ bool ConnectionGate::analyze(QByteArrayView data)
             const qint64 n = qMin<qint64>(m_remaining, data.size());
             m_remaining -= n;
             data = data.sliced(n);
-            if (m_remaining == 0 && !endOfRequest())
-                return false;
+            if (m_remaining == 0)
+                endOfRequest();
             break;
         }
         case State::ChunkSize:
@@ -277,8 +301,8 @@ bool ConnectionGate::analyze(QByteArrayView data)
             const QByteArray line = m_line.trimmed();
             m_line.clear();
             if (m_state == State::Trailer) {
-                if (line.isEmpty() && !endOfRequest())
-                    return false;
+                if (line.isEmpty())
+                    endOfRequest();
                 break;
             }
             bool ok = false;
@@ -329,7 +353,8 @@ bool ConnectionGate::onHead(const RequestHead &head)
         return false;
     }
     if (head.isWebSocketUpgrade()) {
-        m_headTimer.stop();
+        m_requestTimer.stop();
+        m_idleTimer.stop();
         disconnect(m_socket, nullptr, this, nullptr);
         deleteLater();
         if (endpoint && !m_handed) {
@@ -383,9 +408,12 @@ bool ConnectionGate::onHead(const RequestHead &head)
             fail(413, "payload too large");
             return false;
         }
-        m_state = m_remaining > 0 ? State::Body : State::Head;
+        if (m_remaining > 0)
+            m_state = State::Body;
+        else
+            endOfRequest();
     } else {
-        m_state = State::Head;
+        endOfRequest();
     }
     if (!m_handed) {
         handToHttpOnce();
@@ -405,10 +433,10 @@ void ConnectionGate::handToHttpOnce()
     QMetaObject::invokeMethod(m_socket, &QTcpSocket::readyRead, Qt::QueuedConnection);
 }
 
-bool ConnectionGate::endOfRequest()
+void ConnectionGate::endOfRequest()
 {
     m_state = State::Head;
-    return true;
+    m_requestTimer.stop();
 }
 
 } // namespace QSocketIo

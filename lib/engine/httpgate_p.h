@@ -9,6 +9,7 @@
 #include "httpadapter_p.h"
 
 #include <QtCore/qbasictimer.h>
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
 #include <QtHttpServer/qhttpserver.h>
 #include <QtNetwork/qtcpserver.h>
@@ -49,6 +50,8 @@ public:
     virtual QByteArray checkHead(QTcpSocket *socket, const RequestHead &head) = 0;
     // A WebSocket that QtHttpServer upgraded by itself for the engine's path.
     virtual void takeWebSocket(QWebSocket *ws) = 0;
+    // One for another path of an application's server: true when the application takes it.
+    virtual bool takeForeignWebSocket(QWebSocket *ws) = 0;
 };
 
 // The engine servers served by one QHttpServer (several may share it, each on its own path),
@@ -83,7 +86,10 @@ public:
     // `options` (of the engine that listens) sets the connection-level limits and TLS.
     EngineListener(const EngineOptions &options, EngineMount *mount, QObject *parent = nullptr);
 
-    QHttpServer *httpServer() const { return qobject_cast<QHttpServer *>(m_mount->parent()); }
+    QHttpServer *httpServer() const
+    {
+        return m_mount ? qobject_cast<QHttpServer *>(m_mount->parent()) : nullptr;
+    }
     const EngineOptions &options() const { return m_options; }
     EngineMount *mount() const { return m_mount; }
     void handToHttp(QTcpSocket *socket) { addPendingConnection(socket); }
@@ -118,7 +124,7 @@ private:
     // Consumes `data` (new bytes); returns false when the connection was rejected or taken away.
     bool analyze(QByteArrayView data);
     bool onHead(const RequestHead &head);
-    bool endOfRequest();
+    void endOfRequest();
     void fail(int status, const QByteArray &message,
               const QByteArray &contentType = "text/plain; charset=UTF-8");
     void detachFromHttp();
@@ -134,7 +140,10 @@ private:
     QByteArray m_line;        // the head (or chunk-size / trailer line) being accumulated
     qint64 m_remaining = 0;   // bytes left in the body or chunk
     qint64 m_bodySize = 0;    // chunked bodies: bytes so far
-    QBasicTimer m_headTimer;
+    QBasicTimer m_requestTimer; // runs from a request's first byte to the end of its body
+    QBasicTimer m_idleTimer;    // checks m_lastActivity now and then
+    QElapsedTimer m_lastActivity;
+    qint64 m_idleLimit;
 };
 
 } // namespace QSocketIo

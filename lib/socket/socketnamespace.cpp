@@ -2,6 +2,8 @@
 
 #include "socketserver_p.h"
 
+#include "../engine/generateid_p.h"
+
 #include <QtCore/qmetaobject.h>
 
 namespace QSocketIo {

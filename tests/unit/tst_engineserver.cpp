@@ -519,6 +519,13 @@ private slots:
     void bodyLimitOnEveryEngineTarget();
     void upgradeWithListConnectionHeader();
     void standaloneOtherPathBodyNotBuffered();
+    void idleKeepAliveClosed();
+    void stalledBodyTimesOut();
+    void deletedSessionLeavesBooks();
+    void refusedPostDoesNotBlockSession();
+    void forwardedOriginIsSameOrigin();
+    void upgradeForPollingTransportRefused();
+    void foreignWebSocketReachesApplication();
 };
 
 void TestEngineServer::initTestCase()
@@ -1153,7 +1160,7 @@ void TestEngineServer::stalledHead()
 {
     QFETCH(QByteArray, sent);
     EngineOptions options;
-    options.requestHeadTimeout = 300ms;
+    options.requestTimeout = 300ms;
     EngineServer server(options);
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     const quint16 port = server.serverPort();
@@ -2103,6 +2110,159 @@ void TestEngineServer::standaloneOtherPathBodyNotBuffered()
              "no answer to a 1 GiB POST outside the engine path: the body is being buffered");
     QVERIFY2(r.status == 413 || r.status == 404, r.statusLine.constData());
     QVERIFY(c.waitClosed());
+}
+
+void TestEngineServer::idleKeepAliveClosed()
+{
+    EngineOptions options;
+    options.idleTimeout = 300ms;
+    EngineServer server(options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server.serverPort();
+    RawClient c;
+    QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
+    QElapsedTimer clock;
+    clock.start();
+    c.send(httpGet(port, kHandshakeTarget));
+    HttpResponse r;
+    QVERIFY(c.readResponse(&r));
+    QCOMPARE(r.status, 200);
+    // Kept alive, then silent: closed once idle for the limit, not before.
+    QTest::qWait(150);
+    QVERIFY(!c.closed);
+    QVERIFY(c.waitClosed(3000));
+    const qint64 elapsed = clock.elapsed();
+    QVERIFY2(elapsed >= 280 && elapsed <= 1500, QByteArray::number(elapsed).constData());
+}
+
+void TestEngineServer::stalledBodyTimesOut()
+{
+    EngineOptions options;
+    options.requestTimeout = 300ms;
+    EngineServer server(options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server.serverPort();
+    QString sid;
+    CHECKED(handshake(port, &sid));
+    RawClient c;
+    QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
+    QByteArray post = httpPost(port, pollTarget(sid), QByteArray(100, 'x'));
+    post.chop(96); // the head and 4 bytes of the announced 100
+    c.send(post);
+    QVERIFY(c.waitClosed(3000));
+    HttpResponse r;
+    QVERIFY2(c.readResponse(&r, 0), c.buffer.constData());
+    QCOMPARE(r.status, 408);
+}
+
+void TestEngineServer::deletedSessionLeavesBooks()
+{
+    EngineServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server.serverPort();
+    QString sid;
+    CHECKED(handshake(port, &sid));
+    RawClient held;
+    QVERIFY(held.connectTo(QHostAddress::LocalHost, port));
+    held.send(httpGet(port, pollTarget(sid)));
+    QTRY_VERIFY_WITH_TIMEOUT(server.socket(sid), kWait);
+    QTest::qWait(50); // the GET is held now
+    delete server.socket(sid);
+    QCOMPARE(server.clientsCount(), 0);
+    QVERIFY(!server.socket(sid));
+    HttpResponse r;
+    CHECKED(request(port, httpGet(port, pollTarget(sid)), &r));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.body, kUnknownSidBody);
+    // A request arriving on the connection of the dropped poll is still served.
+    held.send(httpGet(port, kHandshakeTarget));
+    QVERIFY(held.readResponse(&r));
+    QCOMPARE(r.status, 200);
+}
+
+void TestEngineServer::refusedPostDoesNotBlockSession()
+{
+    EngineOptions options;
+    options.corsAllowedOrigins = CorsAllowedOrigins::list({QStringLiteral("http://ok.example")});
+    EngineServer server(options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server.serverPort();
+    QString sid;
+    CHECKED(handshake(port, &sid));
+    HttpResponse r;
+    CHECKED(request(port, httpPost(port, pollTarget(sid), "4refused", "Origin: http://evil.example\r\n"), &r));
+    QCOMPARE(r.status, 403);
+    EngineSocket *socket = server.socket(sid);
+    QVERIFY(socket);
+    QSignalSpy received(socket, &EngineSocket::messageReceived);
+    CHECKED(request(port, httpPost(port, pollTarget(sid), "4accepted"), &r));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(received.count(), 1);
+    QCOMPARE(received.first().first().toByteArray(), QByteArray("accepted"));
+}
+
+void TestEngineServer::forwardedOriginIsSameOrigin()
+{
+    EngineServer server; // same origin only
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server.serverPort();
+    HttpResponse r;
+    CHECKED(request(port, httpGet(port, kHandshakeTarget,
+                                  "Origin: https://app.example\r\nX-Forwarded-Proto: https\r\n"
+                                  "X-Forwarded-Host: app.example\r\n"),
+                    &r));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.header("access-control-allow-origin"), QByteArray("https://app.example"));
+    CHECKED(request(port, httpGet(port, kHandshakeTarget,
+                                  "Origin: https://other.example\r\nX-Forwarded-Proto: https\r\n"
+                                  "X-Forwarded-Host: app.example\r\n"),
+                    &r));
+    QCOMPARE(r.status, 403);
+}
+
+void TestEngineServer::upgradeForPollingTransportRefused()
+{
+    EngineServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server.serverPort();
+    HttpResponse r;
+    CHECKED(request(port, upgradeRequest(port, kHandshakeTarget), &r));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.body, kBadRequestBody);
+    QCOMPARE(server.clientsCount(), 0);
+}
+
+void TestEngineServer::foreignWebSocketReachesApplication()
+{
+    // An application server listening by itself upgrades WebSockets for every path: the
+    // engine keeps its own and hands the application the others.
+    QHttpServer http;
+    // In 6.4 the route must match the upgrade request and write nothing.
+    http.route(QStringLiteral("/chat"), [](const QHttpServerRequest &, QHttpServerResponder &&) {});
+    EngineServer server;
+    QVERIFY(server.attach(&http));
+    QList<QWebSocket *> foreign;
+    connect(&server, &EngineServer::otherWebSocket, this, [&foreign](QWebSocket *ws) {
+        foreign.append(ws);
+        ws->sendTextMessage(QStringLiteral("app"));
+    });
+    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    QVERIFY(port);
+    QWebSocket app;
+    QSignalSpy appText(&app, &QWebSocket::textMessageReceived);
+    app.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/chat").arg(port)));
+    QVERIFY(appText.wait(kWait));
+    QCOMPARE(appText.first().first().toString(), QStringLiteral("app"));
+    QCOMPARE(foreign.size(), 1);
+    QCOMPARE(server.clientsCount(), 0);
+
+    QWebSocket engine;
+    QSignalSpy engineText(&engine, &QWebSocket::textMessageReceived);
+    engine.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/engine.io/?EIO=4&transport=websocket").arg(port)));
+    QVERIFY(engineText.wait(kWait));
+    QVERIFY(engineText.first().first().toString().startsWith(QStringLiteral("0{")));
+    QCOMPARE(server.clientsCount(), 1);
+    qDeleteAll(foreign);
 }
 
 QTEST_GUILESS_MAIN(TestEngineServer)
