@@ -96,9 +96,10 @@ void InMemoryAdapter::broadcastWithAck(const SocketIo::Packet &packet,
     const SocketIo::Encoded encoded = SocketIo::encode(packet);
     int count = 0;
     for (const QString &sid : select(options)) {
-        expectAck(sid, packet.id, onAck);
-        if (deliver(sid, packet, encoded, options.flags.isVolatile))
+        if (deliver(sid, packet, encoded, options.flags.isVolatile)) {
+            expectAck(sid, packet.id, onAck, options.flags.timeout);
             ++count;
+        }
     }
     onCount(count);
 }

@@ -30,7 +30,8 @@ private:
     std::shared_ptr<State> m_state;
 };
 
-// Called once with the client's answer to an emitWithAck(), or with timedOut set.
+// Called once: with the client's answer to an emitWithAck(), or with timedOut set when the
+// timeout passed or the socket disconnected first.
 using AckCallback = std::function<void(bool timedOut, const QVariantList &args)>;
 
 // What a connect middleware or connect handler refuses a connection with (CONNECT_ERROR).

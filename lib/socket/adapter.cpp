@@ -44,17 +44,18 @@ bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
 }
 
 void Adapter::expectAck(const QString &sid, qint64 id,
-                        std::function<void(const QVariantList &)> onAck) const
+                        std::function<void(const QVariantList &)> onAck,
+                        std::chrono::milliseconds timeout) const
 {
     Socket *socket = m_nsp->socket(sid);
     if (!socket)
         return;
-    PendingAck pending;
-    pending.callback = [onAck](bool timedOut, const QVariantList &args) {
-        if (!timedOut)
-            onAck(args);
-    };
-    socket->d_func()->acks.insert(id, std::move(pending));
+    socket->d_func()->registerAck(
+            [onAck](bool timedOut, const QVariantList &args) {
+                if (!timedOut)
+                    onAck(args);
+            },
+            timeout, id);
 }
 
 } // namespace QSocketIo

@@ -9,6 +9,7 @@
 #include <QtCore/qobject.h>
 #include <QtCore/qset.h>
 
+#include <chrono>
 #include <functional>
 
 namespace QSocketIo {
@@ -20,6 +21,7 @@ struct QSOCKETIO_EXPORT BroadcastFlags
 {
     bool isVolatile = false; // dropped for sockets whose transport is not writable
     bool local = false;      // this node only (matters for cluster adapters)
+    std::chrono::milliseconds timeout{0}; // of a broadcast with acks
 };
 
 struct QSOCKETIO_EXPORT BroadcastOptions
@@ -77,8 +79,10 @@ protected:
     // volatile packet was dropped.
     bool deliver(const QString &sid, const SocketIo::Packet &packet,
                  const SocketIo::Encoded &encoded, bool isVolatile) const;
-    // Registers an ack for a packet sent to a local socket through deliver().
-    void expectAck(const QString &sid, qint64 id, std::function<void(const QVariantList &)> onAck) const;
+    // Registers an ack for a packet sent to a local socket through deliver(); forgotten after
+    // `timeout` (or when the socket goes).
+    void expectAck(const QString &sid, qint64 id, std::function<void(const QVariantList &)> onAck,
+                   std::chrono::milliseconds timeout) const;
     Socket *localSocket(const QString &sid) const;
 
 private:

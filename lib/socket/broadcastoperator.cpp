@@ -63,7 +63,8 @@ bool BroadcastOperator::emitEvent(const QString &event, const QVariantList &args
 {
     if (!m_nsp)
         return false;
-    m_nsp->adapter()->broadcast(eventPacket(m_nsp->name(), event, args), m_options);
+    for (Namespace *target : m_nsp->d_func()->targets())
+        target->adapter()->broadcast(eventPacket(target->name(), event, args), m_options);
     return true;
 }
 
@@ -72,18 +73,17 @@ void BroadcastOperator::emitWithAck(
         std::function<void(bool, const QList<QVariantList> &)> callback,
         std::chrono::milliseconds timeout) const
 {
-    if (!m_nsp) {
-        callback(true, {});
-        return;
-    }
+    const QList<Namespace *> targets = m_nsp ? m_nsp->d_func()->targets() : QList<Namespace *>();
     struct State
     {
-        int expected = -1;
+        int expected = 0;
+        int pendingCounts = 0; // adapters that have not said how many sockets got it
         QList<QVariantList> responses;
         bool done = false;
         QTimer timer;
     };
     auto state = std::make_shared<State>();
+    state->pendingCounts = int(targets.size());
     auto finish = [state, callback](bool timedOut) {
         if (state->done)
             return;
@@ -91,26 +91,37 @@ void BroadcastOperator::emitWithAck(
         state->timer.stop();
         callback(timedOut, state->responses);
     };
+    auto check = [state, finish] {
+        if (state->pendingCounts == 0 && state->responses.size() >= state->expected)
+            finish(false);
+    };
+    if (targets.isEmpty()) {
+        finish(false);
+        return;
+    }
     state->timer.setSingleShot(true);
     state->timer.setTimerType(Qt::PreciseTimer);
     QObject::connect(&state->timer, &QTimer::timeout, m_nsp, [finish] { finish(true); });
     state->timer.start(timeout);
-    Packet p = eventPacket(m_nsp->name(), event, args);
-    p.id = m_nsp->d_func()->nextAckId++;
-    m_nsp->adapter()->broadcastWithAck(
-            p, m_options,
-            [state, finish](int count) {
-                state->expected = count;
-                if (state->responses.size() >= count)
-                    finish(false);
-            },
-            [state, finish](const QVariantList &answer) {
-                if (state->done)
-                    return;
-                state->responses.append(answer);
-                if (state->expected >= 0 && state->responses.size() >= state->expected)
-                    finish(false);
-            });
+    BroadcastOptions options = m_options;
+    options.flags.timeout = timeout;
+    for (Namespace *target : targets) {
+        Packet p = eventPacket(target->name(), event, args);
+        p.id = target->d_func()->nextAckId++;
+        target->adapter()->broadcastWithAck(
+                p, options,
+                [state, check](int count) {
+                    state->expected += count;
+                    --state->pendingCounts;
+                    check();
+                },
+                [state, check](const QVariantList &answer) {
+                    if (state->done)
+                        return;
+                    state->responses.append(answer);
+                    check();
+                });
+    }
 }
 
 void BroadcastOperator::socketsJoin(const QString &room) const
@@ -120,25 +131,36 @@ void BroadcastOperator::socketsJoin(const QString &room) const
 
 void BroadcastOperator::socketsJoin(const QStringList &rooms) const
 {
-    if (m_nsp)
-        m_nsp->adapter()->addSockets(m_options, QSet<QString>(rooms.cbegin(), rooms.cend()));
+    if (!m_nsp)
+        return;
+    for (Namespace *target : m_nsp->d_func()->targets())
+        target->adapter()->addSockets(m_options, QSet<QString>(rooms.cbegin(), rooms.cend()));
 }
 
 void BroadcastOperator::socketsLeave(const QString &room) const
 {
-    if (m_nsp)
-        m_nsp->adapter()->delSockets(m_options, {room});
+    if (!m_nsp)
+        return;
+    for (Namespace *target : m_nsp->d_func()->targets())
+        target->adapter()->delSockets(m_options, {room});
 }
 
 void BroadcastOperator::disconnectSockets(bool close) const
 {
-    if (m_nsp)
-        m_nsp->adapter()->disconnectSockets(m_options, close);
+    if (!m_nsp)
+        return;
+    for (Namespace *target : m_nsp->d_func()->targets())
+        target->adapter()->disconnectSockets(m_options, close);
 }
 
 QList<Socket *> BroadcastOperator::fetchSockets() const
 {
-    return m_nsp ? m_nsp->adapter()->fetchSockets(m_options) : QList<Socket *>();
+    QList<Socket *> sockets;
+    if (!m_nsp)
+        return sockets;
+    for (Namespace *target : m_nsp->d_func()->targets())
+        sockets.append(target->adapter()->fetchSockets(m_options));
+    return sockets;
 }
 
 } // namespace QSocketIo

@@ -85,9 +85,11 @@ void SocketPrivate::notifyOutgoing(const Packet &packet)
         guarded(id, u"outgoing "_s + event, [&] { h(event, args); });
 }
 
-qint64 SocketPrivate::registerAck(AckCallback callback, std::chrono::milliseconds timeout)
+qint64 SocketPrivate::registerAck(AckCallback callback, std::chrono::milliseconds timeout,
+                                  qint64 ackId)
 {
-    const qint64 ackId = nsp->d_func()->nextAckId++;
+    if (ackId < 0)
+        ackId = nsp->d_func()->nextAckId++;
     PendingAck pending;
     pending.callback = std::move(callback);
     if (timeout.count() <= 0)
@@ -101,28 +103,12 @@ qint64 SocketPrivate::registerAck(AckCallback callback, std::chrono::millisecond
     return ackId;
 }
 
-void SocketPrivate::timerEvent(QTimerEvent *event)
+void SocketPrivate::takeAck(qint64 ackId, bool timedOut, const QVariantList &args)
 {
-    const qint64 ackId = ackTimers.take(event->timerId());
+    Q_Q(Socket);
     auto it = acks.find(ackId);
-    if (it == acks.end())
-        return;
-    PendingAck pending = std::move(*it);
-    acks.erase(it);
-    delete pending.timer;
-    Q_Q(Socket);
-    if (pending.callback)
-        guarded(id, u"ack timeout"_s, [&] { pending.callback(true, {}); });
-    else
-        Q_EMIT q->ackTimedOut(ackId);
-}
-
-void SocketPrivate::onAck(Packet &&packet)
-{
-    Q_Q(Socket);
-    auto it = acks.find(packet.id);
     if (it == acks.end()) {
-        qCDebug(lcSocket) << "socket" << id << "acknowledged unknown id" << packet.id;
+        qCDebug(lcSocket) << "socket" << id << "acknowledged unknown id" << ackId;
         return;
     }
     PendingAck pending = std::move(*it);
@@ -131,11 +117,24 @@ void SocketPrivate::onAck(Packet &&packet)
         ackTimers.remove(pending.timer->timerId());
         delete pending.timer;
     }
-    const QVariantList args = packet.data.toList();
     if (pending.callback)
-        guarded(id, u"ack"_s, [&] { pending.callback(false, args); });
+        guarded(id, u"ack"_s, [&] { pending.callback(timedOut, args); });
+    else if (timedOut)
+        Q_EMIT q->ackTimedOut(ackId);
     else
-        Q_EMIT q->acknowledged(packet.id, args);
+        Q_EMIT q->acknowledged(ackId, args);
+}
+
+void SocketPrivate::timerEvent(QTimerEvent *event)
+{
+    const auto it = ackTimers.constFind(event->timerId());
+    if (it != ackTimers.cend())
+        takeAck(*it, true, {});
+}
+
+void SocketPrivate::onAck(Packet &&packet)
+{
+    takeAck(packet.id, false, packet.data.toList());
 }
 
 void SocketPrivate::onEvent(Packet &&packet)
@@ -218,10 +217,14 @@ void SocketPrivate::onClose(const QString &reason)
         return;
     Q_EMIT q->disconnecting(reason);
     connected = false;
-    for (auto it = acks.begin(); it != acks.end(); ++it)
-        delete it->timer;
-    acks.clear();
-    ackTimers.clear();
+    // No answer can come any more.
+    QPointer<Socket> self(q);
+    const QList<qint64> waiting = acks.keys();
+    for (qint64 ackId : waiting) {
+        if (!self)
+            return;
+        takeAck(ackId, true, {});
+    }
     nsp->d_func()->remove(q, reason);
     if (client)
         client->removeSocket(q);

@@ -18,6 +18,19 @@ NamespacePrivate::NamespacePrivate(Namespace *q, SocketServer *server, const QSt
 {
 }
 
+QList<Namespace *> NamespacePrivate::targets()
+{
+    if (!pattern.pattern().isEmpty() || accept) {
+        QList<Namespace *> list;
+        for (const QPointer<Namespace> &child : std::as_const(children)) {
+            if (child)
+                list.append(child);
+        }
+        return list;
+    }
+    return {q_ptr};
+}
+
 QList<NamespacePrivate *> NamespacePrivate::chain()
 {
     QList<NamespacePrivate *> list;
@@ -84,6 +97,8 @@ void NamespacePrivate::add(Client *client, const QVariant &auth)
             accept();
         qCDebug(lcSocket) << "socket" << guard->id() << "joined" << name;
         Q_EMIT q->connected(guard);
+        if (parent && guard)
+            Q_EMIT parent->connected(guard); // as Node gives a parent's listeners to children
     });
 }
 
@@ -138,6 +153,8 @@ void NamespacePrivate::remove(Socket *socket, const QString &reason)
         }
     }
     Q_EMIT q->disconnected(socket, reason);
+    if (parent)
+        Q_EMIT parent->disconnected(socket, reason);
 }
 
 Namespace::Namespace(SocketServer *server, const QString &name, Namespace *parent)

@@ -214,6 +214,8 @@ Namespace *SocketServerPrivate::createNamespace(const QString &name, Namespace *
     });
     if (!name.isEmpty())
         namespaces.insert(name, nsp);
+    if (parent)
+        parent->d_func()->children.append(nsp);
     return nsp;
 }
 

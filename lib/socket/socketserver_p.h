@@ -78,7 +78,10 @@ public:
     QList<Socket::AnyHandler> anyOutgoingHandlers;
 
     bool sendPacket(const SocketIo::Packet &packet, bool isVolatile = false);
-    qint64 registerAck(AckCallback callback, std::chrono::milliseconds timeout);
+    // Waits for the client's ack `ackId` (a fresh one when negative); the callback runs once,
+    // with the answer, on timeout, or when the socket disconnects first.
+    qint64 registerAck(AckCallback callback, std::chrono::milliseconds timeout, qint64 ackId = -1);
+    void takeAck(qint64 ackId, bool timedOut, const QVariantList &args);
     void onEvent(SocketIo::Packet &&packet);
     void dispatch(const QString &event, const QVariantList &args, const Ack &ack);
     void onAck(SocketIo::Packet &&packet);
@@ -107,6 +110,7 @@ public:
     SocketServer *server;
     QString name;
     QPointer<Namespace> parent; // dynamic parent of a child namespace
+    QList<QPointer<Namespace>> children; // of a dynamic parent
     Adapter *adapter = nullptr;
     QHash<QString, Socket *> sockets;
     QList<Namespace::ConnectMiddleware> middlewares;
@@ -123,6 +127,8 @@ public:
     void remove(Socket *socket, const QString &reason);
     // The namespace and, for a child, its parent: whose middlewares and handlers apply.
     QList<NamespacePrivate *> chain();
+    // Where a broadcast on this namespace goes: itself, or a dynamic parent's children.
+    QList<Namespace *> targets();
 };
 
 class SocketServerPrivate
