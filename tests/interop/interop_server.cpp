@@ -57,6 +57,51 @@ static void addSocketIoHandlers(SocketServer &io)
                 },
                 std::chrono::seconds(5));
     });
+    // Beyond the shared contract, for this project's own interop tests:
+    // to-socket (sid, event, ...args): to one socket by id; except-room (room, event, ...args):
+    // to every socket of "/" outside the room; volatile (data): answered as a volatile
+    // volatile-back; server-disconnect: the server disconnects the socket; any-count and
+    // outgoing-count (ack): how many events the catch-all listeners saw.
+    root->on(u"to-socket"_s, [root](Socket *, const QVariantList &args, const Ack &) {
+        if (args.size() >= 2)
+            root->to(args.at(0).toString()).emitEvent(args.at(1).toString(), args.mid(2));
+    });
+    root->on(u"except-room"_s, [root](Socket *, const QVariantList &args, const Ack &) {
+        if (args.size() >= 2)
+            root->except(args.at(0).toString()).emitEvent(args.at(1).toString(), args.mid(2));
+    });
+    root->on(u"volatile"_s, [](Socket *s, const QVariantList &args, const Ack &) {
+        s->emitVolatile(u"volatile-back"_s, args);
+    });
+    root->on(u"server-disconnect"_s,
+             [](Socket *s, const QVariantList &, const Ack &) { s->disconnect(); });
+    QObject::connect(root, &Namespace::connected, [](Socket *socket) {
+        socket->onAny([socket](const QString &, const QVariantList &) {
+            socket->data()[u"incoming"_s] = socket->data().value(u"incoming"_s).toInt() + 1;
+        });
+        socket->onAnyOutgoing([socket](const QString &, const QVariantList &) {
+            socket->data()[u"outgoing"_s] = socket->data().value(u"outgoing"_s).toInt() + 1;
+        });
+        socket->on(u"any-count"_s, [socket](const QVariantList &, const Ack &ack) {
+            ack({socket->data().value(u"incoming"_s).toInt()});
+        });
+        socket->on(u"outgoing-count"_s, [socket](const QVariantList &, const Ack &ack) {
+            ack({socket->data().value(u"outgoing"_s).toInt()});
+        });
+    });
+
+    // Dynamic namespaces /dyn-<number>: on connect the server emits "nsp" with the name.
+    Namespace *dynamic = io.of(QRegularExpression(u"^/dyn-\\d+$"_s));
+    QObject::connect(dynamic, &Namespace::connected,
+                     [](Socket *socket) { socket->emitEvent(u"nsp"_s, {socket->nsp()->name()}); });
+
+    // /guarded: a middleware wants auth {token: "secret"}, else refuses with data.
+    io.of(u"/guarded"_s)->use([](Socket *socket, const Next &next) {
+        if (socket->handshake().auth.toMap().value(u"token"_s) == u"secret"_s)
+            next();
+        else
+            next(ConnectError{u"not authorized"_s, QVariantMap{{u"reason"_s, u"no token"_s}}});
+    });
     root->on(u"to-room"_s, [](Socket *s, const QVariantList &args, const Ack &) {
         if (args.size() < 2)
             return;
