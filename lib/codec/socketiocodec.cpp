@@ -408,9 +408,13 @@ Decoder::Result Decoder::addText(QByteArrayView utf8)
     while (i < utf8.size() && utf8[i] >= '0' && utf8[i] <= '9')
         ++i;
     if (i > idStart) {
-        if (i - idStart > 15)
+        // Ids stay within what a JavaScript number holds exactly (2^53 - 1).
+        constexpr qint64 maxId = (qint64(1) << 53) - 1;
+        bool ok = i - idStart <= 16;
+        if (ok)
+            packet.id = utf8.sliced(idStart, i - idStart).toLongLong(&ok);
+        if (!ok || packet.id > maxId)
             return fail(u"ack id too large"_s);
-        packet.id = utf8.sliced(idStart, i - idStart).toLongLong();
     }
     if (i < utf8.size() && !fromJson(utf8.sliced(i), &packet.data))
         return fail(u"invalid JSON payload"_s);

@@ -103,13 +103,19 @@ void Client::protocolError(const QString &why)
 
 void Client::onPacket(Packet &&packet)
 {
-    if (packet.type == PacketType::Connect) {
+    Socket *socket = sockets.value(packet.nsp);
+    const bool connectType = packet.type == PacketType::Connect
+            || packet.type == PacketType::ConnectError;
+    if (!socket && packet.type == PacketType::Connect) {
         connectTo(packet.nsp, packet.data);
         return;
     }
-    Socket *socket = sockets.value(packet.nsp);
-    if (!socket) {
-        qCDebug(lcSocket) << "packet for namespace" << packet.nsp << "which the client has not joined";
+    if (!socket || connectType) {
+        // As Node does: a packet for a namespace the client has not joined, or a CONNECT for
+        // one it has, ends the connection.
+        protocolError(u"packet of type %1 for namespace %2 in the wrong state"_s
+                              .arg(int(packet.type))
+                              .arg(packet.nsp));
         return;
     }
     switch (packet.type) {
@@ -123,16 +129,12 @@ void Client::onPacket(Packet &&packet)
         socket->d_func()->onClose(u"client namespace disconnect"_s);
         break;
     default:
-        protocolError(u"packet type %1 is not for the server"_s.arg(int(packet.type)));
+        break;
     }
 }
 
 void Client::connectTo(const QString &name, const QVariant &auth)
 {
-    if (sockets.contains(name)) {
-        qCDebug(lcSocket) << "second CONNECT to" << name << "ignored";
-        return;
-    }
     Namespace *nsp = server->closing ? nullptr : server->namespaceFor(name, auth);
     if (!nsp) {
         Packet refusal;

@@ -659,6 +659,9 @@ void TestSocketIoCodec::decode_data()
     QTest::newRow("event id 15 digits")
         << R"(2999999999999999["x"])"_ba << event << u"/"_s << qint64(999999999999999)
         << QVariant(QVariantList {u"x"_s});
+    QTest::newRow("event id 2^53 - 1")
+        << R"(29007199254740991["x"])"_ba << event << u"/"_s << qint64(9007199254740991)
+        << QVariant(QVariantList {u"x"_s});
     QTest::newRow("event nsp") << R"(2/chat,["x"])"_ba << event << u"/chat"_s << qint64(-1)
                                << QVariant(QVariantList {u"x"_s});
     // The namespace's comma followed directly by the ack id.
@@ -945,8 +948,8 @@ void TestSocketIoCodec::decodeErrors_data()
     row("binary ack without id", "60-[]"_ba);
     row("binary ack not array", "60-1{}"_ba);
 
-    row("id of 16 digits", R"(21234567890123456["x"])"_ba);
-    row("ack id of 16 digits", "31234567890123456[]"_ba);
+    row("id of 17 digits", R"(212345678901234567["x"])"_ba);
+    row("ack id above 2^53 - 1", "39007199254740992[]"_ba);
     row("ack id with nsp of 20 digits", "3/chat,12345678901234567890[]"_ba);
 
     row("placeholder without attachments", "50-[\"ev\"," + placeholder(0) + ']');
