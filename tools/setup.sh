@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing QSocketIo needs on Debian 12, then the npm packages of the
-# interop tests. Safe to run again: it installs only what is missing.
+# interop tests, the chat example (its socket.io client bundle) and the browser test. Safe to run
+# again: it installs only what is missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -10,6 +11,8 @@ packages=(
     libgl-dev libssl-dev openssl
     clang-14 libclang-rt-14-dev
     curl
+    chromium
+    python3-socketio python3-requests python3-websocket
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
@@ -25,7 +28,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-for dir in tests/interop; do
+for dir in tests/interop examples/chat tests/browser; do
     lock="$root/$dir/package-lock.json"
     stamp="$root/$dir/node_modules/.package-lock.json"
     if [ ! -f "$stamp" ] || ! cmp -s <(sha1sum <"$lock") "$root/$dir/node_modules/.qsio-lock-sha1" 2>/dev/null; then

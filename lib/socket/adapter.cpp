@@ -36,11 +36,11 @@ bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
     if (!socket)
         return false;
     SocketPrivate *d = socket->d_func();
-    if (!d->connected || !d->client)
+    if (d->state == SocketPrivate::State::Closed)
         return false;
     if (!d->anyOutgoingHandlers.isEmpty())
         d->notifyOutgoing(packet);
-    return d->client->write(encoded, isVolatile);
+    return d->write(encoded, isVolatile);
 }
 
 void Adapter::expectAck(const QString &sid, qint64 id,

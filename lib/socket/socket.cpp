@@ -70,11 +70,27 @@ SocketPrivate::~SocketPrivate() = default;
 
 bool SocketPrivate::sendPacket(const Packet &packet, bool isVolatile)
 {
-    if (!connected || !client)
+    if (state == State::Closed || !client)
         return false;
     if (packet.type == PacketType::Event && !anyOutgoingHandlers.isEmpty())
         notifyOutgoing(packet);
-    return client->writePacket(packet, isVolatile);
+    return write(SocketIo::encode(packet), isVolatile);
+}
+
+bool SocketPrivate::write(const SocketIo::Encoded &encoded, bool isVolatile)
+{
+    switch (state) {
+    case State::Connected:
+        return client && client->write(encoded, isVolatile);
+    case State::Connecting:
+        if (isVolatile)
+            return false;
+        pending.append(encoded);
+        return true;
+    case State::Closed:
+        break;
+    }
+    return false;
 }
 
 void SocketPrivate::notifyOutgoing(const Packet &packet)
@@ -166,7 +182,7 @@ void SocketPrivate::onEvent(Packet &&packet)
     QPointer<Socket> self(q_ptr);
     auto step = std::make_shared<std::function<void()>>();
     *step = [self, state, event, ack, step]() {
-        if (!self || !self->d_func()->connected)
+        if (!self || !self->d_func()->connected())
             return;
         SocketPrivate *d = self->d_func();
         if (state->second >= d->middlewares.size()) {
@@ -213,10 +229,10 @@ void SocketPrivate::dispatch(const QString &event, const QVariantList &args, con
 void SocketPrivate::onClose(const QString &reason)
 {
     Q_Q(Socket);
-    if (!connected)
+    if (state == State::Closed || !joined)
         return;
     Q_EMIT q->disconnecting(reason);
-    connected = false;
+    state = State::Closed;
     // No answer can come any more.
     QPointer<Socket> self(q);
     const QList<qint64> waiting = acks.keys();
@@ -244,7 +260,7 @@ QString Socket::id() const { return d_func()->id; }
 Namespace *Socket::nsp() const { return d_func()->nsp; }
 SocketServer *Socket::server() const { return d_func()->nsp->server(); }
 const Handshake &Socket::handshake() const { return d_func()->handshake; }
-bool Socket::isConnected() const { return d_func()->connected; }
+bool Socket::isConnected() const { return d_func()->connected(); }
 QVariantMap &Socket::data() { return d_func()->data; }
 
 EngineSocket *Socket::engineSocket() const
@@ -273,7 +289,7 @@ void Socket::join(const QString &room)
 void Socket::join(const QStringList &rooms)
 {
     Q_D(Socket);
-    if (!d->connected)
+    if (!d->joined || d->state == SocketPrivate::State::Closed)
         return;
     d->nsp->adapter()->addAll(d->id, QSet<QString>(rooms.cbegin(), rooms.cend()));
 }
@@ -355,7 +371,7 @@ void Socket::use(PacketMiddleware middleware)
 void Socket::disconnect(bool close)
 {
     Q_D(Socket);
-    if (!d->connected)
+    if (d->state == SocketPrivate::State::Closed)
         return;
     if (close && d->client) {
         d->client->disconnectAll(u"server namespace disconnect"_s);

@@ -46,60 +46,117 @@ void NamespacePrivate::add(Client *client, const QVariant &auth)
     auto *socket = new Socket(q, generateId(), client, auth);
     QPointer<Socket> guard(socket);
     QPointer<Client> clientGuard(client);
-    const bool alwaysConnect = server->options().alwaysConnect;
-
-    auto accept = [this, socket, client] {
+    runMiddlewares(socket, 0, [this, guard, clientGuard](const ConnectError *error) {
         Q_Q(Namespace);
-        SocketPrivate *sd = socket->d_func();
-        sd->connected = true;
-        sockets.insert(sd->id, socket);
-        client->sockets.insert(name, socket);
-        client->connectTimer.stop();
-        adapter->addAll(sd->id, {sd->id});
-        Packet reply;
-        reply.type = PacketType::Connect;
-        reply.nsp = name;
-        reply.data = QVariantMap{{u"sid"_s, sd->id}};
-        client->writePacket(reply);
-        Q_EMIT q->socketsCountChanged();
-    };
-    if (alwaysConnect)
-        accept();
-
-    runMiddlewares(socket, 0, [this, guard, clientGuard, alwaysConnect, accept](const ConnectError *error) {
-        Q_Q(Namespace);
-        if (!guard || !clientGuard || !clientGuard->connection
-            || clientGuard->connection->state() != EngineSocket::State::Open) {
-            if (guard && guard->d_func()->connected)
-                guard->d_func()->onClose(u"transport close"_s);
-            else if (guard)
-                guard->deleteLater();
+        if (!guard)
             return;
-        }
-        if (error) {
-            qCDebug(lcSocket) << "connection to" << name << "refused:" << error->message;
-            if (alwaysConnect) {
-                guard->disconnect();
-                return;
-            }
-            Packet refusal;
-            refusal.type = PacketType::ConnectError;
-            refusal.nsp = name;
-            QVariantMap payload{{u"message"_s, error->message}};
-            if (error->data.isValid())
-                payload.insert(u"data"_s, error->data);
-            refusal.data = payload;
-            clientGuard->writePacket(refusal);
+        if (!clientGuard || !clientGuard->connection
+            || clientGuard->connection->state() != EngineSocket::State::Open) {
+            guard->d_func()->state = SocketPrivate::State::Closed;
             guard->deleteLater();
             return;
         }
+        if (error) {
+            refuse(guard, clientGuard, *error);
+            return;
+        }
+        join(guard, clientGuard);
+        const bool alwaysConnect = server->options().alwaysConnect;
+        if (alwaysConnect)
+            sendConnect(guard, clientGuard);
+        ConnectError refusal;
+        if (!runConnectHandlers(guard, &refusal)) {
+            if (!guard)
+                return;
+            if (alwaysConnect) {
+                guard->disconnect();
+            } else {
+                guard->d_func()->state = SocketPrivate::State::Closed;
+                adapter->delAll(guard->id());
+                sockets.remove(guard->id());
+                clientGuard->removeSocket(guard);
+                refuse(guard, clientGuard, refusal);
+            }
+            return;
+        }
+        if (!guard || !clientGuard)
+            return;
         if (!alwaysConnect)
-            accept();
+            sendConnect(guard, clientGuard);
         qCDebug(lcSocket) << "socket" << guard->id() << "joined" << name;
+        Q_EMIT q->socketsCountChanged();
         Q_EMIT q->connected(guard);
         if (parent && guard)
             Q_EMIT parent->connected(guard); // as Node gives a parent's listeners to children
     });
+}
+
+void NamespacePrivate::join(Socket *socket, Client *client)
+{
+    SocketPrivate *sd = socket->d_func();
+    sd->joined = true;
+    sockets.insert(sd->id, socket);
+    client->sockets.insert(name, socket);
+    client->connectTimer.stop();
+    adapter->addAll(sd->id, {sd->id});
+}
+
+void NamespacePrivate::sendConnect(Socket *socket, Client *client)
+{
+    SocketPrivate *sd = socket->d_func();
+    Packet reply;
+    reply.type = PacketType::Connect;
+    reply.nsp = name;
+    reply.data = QVariantMap{{u"sid"_s, sd->id}};
+    client->writePacket(reply);
+    sd->state = SocketPrivate::State::Connected;
+    for (const SocketIo::Encoded &encoded : std::exchange(sd->pending, {}))
+        client->write(encoded);
+}
+
+void NamespacePrivate::refuse(Socket *socket, Client *client, const ConnectError &error)
+{
+    qCDebug(lcSocket) << "connection to" << name << "refused:" << error.message;
+    Packet refusal;
+    refusal.type = PacketType::ConnectError;
+    refusal.nsp = name;
+    QVariantMap payload{{u"message"_s, error.message}};
+    if (error.data.isValid())
+        payload.insert(u"data"_s, error.data);
+    refusal.data = payload;
+    client->writePacket(refusal);
+    socket->d_func()->state = SocketPrivate::State::Closed;
+    socket->d_func()->pending.clear();
+    socket->deleteLater();
+}
+
+bool NamespacePrivate::runConnectHandlers(Socket *socket, ConnectError *error)
+{
+    QPointer<Socket> guard(socket);
+    for (NamespacePrivate *n : chain()) {
+        for (const auto &handler : std::as_const(n->connectHandlers)) {
+            try {
+                if (!handler(socket, socket->handshake().auth)) {
+                    *error = ConnectError{u"Connection rejected by server"_s, {}};
+                    return false;
+                }
+            } catch (const ConnectError &e) {
+                *error = e;
+                return false;
+            } catch (const std::exception &e) {
+                qCWarning(lcSocket) << "connect handler of" << n->name << "threw:" << e.what();
+                *error = ConnectError{u"Internal server error"_s, {}};
+                return false;
+            } catch (...) {
+                qCWarning(lcSocket) << "connect handler of" << n->name << "threw";
+                *error = ConnectError{u"Internal server error"_s, {}};
+                return false;
+            }
+            if (!guard)
+                return false;
+        }
+    }
+    return true;
 }
 
 void NamespacePrivate::runMiddlewares(Socket *socket, int index,
@@ -193,16 +250,7 @@ void Namespace::onConnect(std::function<bool(Socket *, const QVariant &)> handle
 {
     Q_D(Namespace);
     d->handlers.append({u"connect"_s, {}, how});
-    use([handler = std::move(handler)](Socket *socket, const Next &next) {
-        try {
-            if (handler(socket, socket->handshake().auth))
-                next();
-            else
-                next(ConnectError{u"Connection rejected by server"_s, {}});
-        } catch (const ConnectError &error) {
-            next(error);
-        }
-    });
+    d->connectHandlers.append(std::move(handler));
 }
 
 void Namespace::onDisconnect(std::function<void(Socket *, const QString &)> handler,

@@ -34,7 +34,7 @@ Packet eventPacket(const QString &nsp, const QString &event, const QVariantList 
 // ---- Client ----
 
 Client::Client(SocketServerPrivate *server, EngineSocket *connection)
-    : QObject(connection), server(server), connection(connection),
+    : QObject(connection), server(server), connection(connection), key(connection),
       decoder(server->options.maxAttachments)
 {
     connect(connection, &EngineSocket::messageReceived, this, &Client::onMessage);
@@ -45,7 +45,7 @@ Client::Client(SocketServerPrivate *server, EngineSocket *connection)
 
 Client::~Client()
 {
-    server->clients.remove(connection);
+    server->clients.remove(key);
 }
 
 void Client::timerEvent(QTimerEvent *)
@@ -427,17 +427,10 @@ Socket *SocketServer::socket(const QString &sid, const QString &nsp) const
 bool SocketServer::emitEvent(const QString &event, const QVariantList &args,
                              const EmitOptions &options)
 {
-    Namespace *n = existingNamespace(options.nsp);
+    Namespace *n = existingNamespace(options.nsp());
     if (!n)
         return false;
-    BroadcastOperator b = n->all();
-    if (!options.to.isEmpty())
-        b = b.to(options.to);
-    if (!options.rooms.isEmpty())
-        b = b.to(options.rooms);
-    if (!options.skipSids.isEmpty())
-        b = b.except(options.skipSids);
-    return b.emitEvent(event, args);
+    return n->all().to(options.rooms()).except(options.skipSids()).emitEvent(event, args);
 }
 
 bool SocketServer::enterRoom(const QString &sid, const QString &room, const QString &nsp)

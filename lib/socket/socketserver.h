@@ -35,13 +35,25 @@ struct QSOCKETIO_EXPORT SocketServerOptions : EngineOptions
     std::function<class Adapter *(Namespace *)> adapterFactory;
 };
 
-// Where emit(), enterRoom() and friends send, python-socketio style.
-struct QSOCKETIO_EXPORT EmitOptions
+// Where SocketServer::emitEvent() sends: python-socketio's keyword arguments, chained.
+//     server.emitEvent("news", {data}, EmitOptions().to("lobby").skipSid(sid).nsp("/chat"));
+class QSOCKETIO_EXPORT EmitOptions
 {
-    QString to;              // a room or a socket id (python's `to` / `room`)
-    QStringList rooms;       // several rooms
-    QStringList skipSids;    // python's skip_sid
-    QString nsp = QStringLiteral("/"); // python's `namespace`
+public:
+    // A room or a socket id (python's `to` and `room`); several calls add several.
+    EmitOptions &to(const QString &roomOrSid) { m_rooms.append(roomOrSid); return *this; }
+    EmitOptions &room(const QString &room) { return to(room); }
+    EmitOptions &skipSid(const QString &sid) { m_skipSids.append(sid); return *this; }
+    EmitOptions &nsp(const QString &nsp) { m_nsp = nsp; return *this; }
+
+    QStringList rooms() const { return m_rooms; }
+    QStringList skipSids() const { return m_skipSids; }
+    QString nsp() const { return m_nsp; }
+
+private:
+    QStringList m_rooms;
+    QStringList m_skipSids;
+    QString m_nsp = QStringLiteral("/");
 };
 
 

@@ -29,6 +29,7 @@ public:
 
     SocketServerPrivate *server;
     QPointer<EngineSocket> connection;
+    EngineSocket *const key; // the server's key for this client, valid after the connection went
     SocketIo::Decoder decoder;
     QHash<QString, Socket *> sockets; // by namespace name
     QBasicTimer connectTimer;
@@ -69,7 +70,13 @@ public:
     QPointer<Client> client;
     Handshake handshake;
     QVariantMap data;
-    bool connected = false;
+    // Connecting: in its middlewares and connect handlers; what is sent meanwhile waits in
+    // `pending` for the CONNECT reply (and is dropped if the connection is refused).
+    enum class State { Connecting, Connected, Closed };
+    State state = State::Connecting;
+    bool joined = false; // in the namespace and its own room
+    QList<SocketIo::Encoded> pending;
+    bool connected() const { return state == State::Connected; }
     QHash<qint64, PendingAck> acks;
     QHash<int, qint64> ackTimers; // timer id -> ack id
     QList<Socket::PacketMiddleware> middlewares;
@@ -78,6 +85,7 @@ public:
     QList<Socket::AnyHandler> anyOutgoingHandlers;
 
     bool sendPacket(const SocketIo::Packet &packet, bool isVolatile = false);
+    bool write(const SocketIo::Encoded &encoded, bool isVolatile);
     // Waits for the client's ack `ackId` (a fresh one when negative); the callback runs once,
     // with the answer, on timeout, or when the socket disconnects first.
     qint64 registerAck(AckCallback callback, std::chrono::milliseconds timeout, qint64 ackId = -1);
@@ -114,6 +122,7 @@ public:
     Adapter *adapter = nullptr;
     QHash<QString, Socket *> sockets;
     QList<Namespace::ConnectMiddleware> middlewares;
+    QList<std::function<bool(Socket *, const QVariant &)>> connectHandlers;
     QList<Registered> handlers; // connect/disconnect ones have no handler: listed, not dispatched
     QList<std::function<void(Socket *, const QString &)>> disconnectHandlers;
     qint64 nextAckId = 0; // shared by the sockets of the namespace, as broadcasts need one id
@@ -123,6 +132,11 @@ public:
     std::function<bool(const QString &, const QVariant &)> accept;
 
     void add(Client *client, const QVariant &auth);
+    void join(Socket *socket, Client *client);
+    void sendConnect(Socket *socket, Client *client);
+    void refuse(Socket *socket, Client *client, const ConnectError &error);
+    // python-socketio's connect handlers, run once the socket is in its rooms.
+    bool runConnectHandlers(Socket *socket, ConnectError *error);
     void runMiddlewares(Socket *socket, int index, std::function<void(const ConnectError *)> done);
     void remove(Socket *socket, const QString &reason);
     // The namespace and, for a child, its parent: whose middlewares and handlers apply.

@@ -382,6 +382,8 @@ private slots:
     void middlewareRefuses();
     void connectHandlerRejects();
     void connectHandlerThrows();
+    void emitsDuringConnectHandlerWaitForConnect_data();
+    void emitsDuringConnectHandlerWaitForConnect();
     void handshakeContents();
     void eventsAndAcks();
     void ackInNamespace();
@@ -793,6 +795,60 @@ void TestSocketServer::connectHandlerRejects()
     QVERIFY(accepted);
     QVERIFY2(accepted->type == 0, accepted->text.constData());
     QCOMPARE(connected, 1);
+}
+
+void TestSocketServer::emitsDuringConnectHandlerWaitForConnect_data()
+{
+    QTest::addColumn<bool>("alwaysConnect");
+    QTest::newRow("connect after the handlers") << false;
+    QTest::newRow("always_connect") << true;
+}
+
+void TestSocketServer::emitsDuringConnectHandlerWaitForConnect()
+{
+    // python-socketio style: the connect handler runs with the socket already in its rooms, and
+    // what it sends reaches the client after the CONNECT reply, or never if it refuses.
+    QFETCH(bool, alwaysConnect);
+    SocketServerOptions options;
+    options.alwaysConnect = alwaysConnect;
+    SocketServer server(options);
+    Namespace *nsp = server.of(u"/hello"_s);
+    nsp->onConnect([&server](Socket *socket, const QVariant &auth) {
+        socket->emitEvent(u"direct"_s, {1});
+        server.emitEvent(u"by-sid"_s, {2}, EmitOptions().to(socket->id()).nsp(u"/hello"_s));
+        return auth.toMap().value(u"ok"_s).toBool();
+    });
+    addRoundTrip(server.of(u"/"_s));
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    SioClient c;
+    QVERIFY(c.openSession(server.serverPort()));
+    QVERIFY(c.connectTo());
+
+    const std::optional<SioPacket> accepted = c.connectTo(u"/hello"_s, R"({"ok":true})");
+    QVERIFY(accepted);
+    QCOMPARE(accepted->type, 0);
+    const int connectAt = c.waitFor([](const SioPacket &p) { return p.type == 0 && p.nsp == u"/hello"; });
+    const int direct = c.waitEvent(u"direct"_s, u"/hello"_s);
+    const int bySid = c.waitEvent(u"by-sid"_s, u"/hello"_s);
+    QVERIFY(direct > connectAt);
+    QVERIFY(bySid > direct);
+
+    SioClient c2;
+    QVERIFY(c2.openSession(server.serverPort()));
+    QVERIFY(c2.connectTo());
+    const int before = int(c2.packets.size());
+    const std::optional<SioPacket> refused = c2.connectTo(u"/hello"_s, R"({"ok":false})");
+    QVERIFY(refused);
+    if (alwaysConnect) {
+        // Connected first, then disconnected by the refusal: what was sent arrives in between.
+        QCOMPARE(refused->type, 0);
+        QVERIFY(c2.waitFor([](const SioPacket &p) { return p.type == 1 && p.nsp == u"/hello"; }, before) >= 0);
+    } else {
+        QCOMPARE(refused->text, QByteArray(R"(4/hello,{"message":"Connection rejected by server"})"));
+        QVERIFY(c2.roundTrip());
+        QCOMPARE(c2.countEvent(u"direct"_s, u"/hello"_s), 0); // dropped with the refusal
+        QCOMPARE(c.countEvent(u"direct"_s, u"/hello"_s), 1);
+    }
 }
 
 void TestSocketServer::connectHandlerThrows()
@@ -1440,22 +1496,12 @@ void TestSocketServer::pythonStyleApi()
     QVERIFY(server.rooms(u"no-such-sid"_s).isEmpty());
     QVERIFY(server.rooms(b.sid, u"/chat"_s).isEmpty());
 
-    EmitOptions toA;
-    toA.to = a.sid;
-    QVERIFY(server.emitEvent(u"py-to"_s, {1}, toA));
-    EmitOptions toRooms;
-    toRooms.rooms = {u"r1"_s, u"r2"_s};
-    QVERIFY(server.emitEvent(u"py-rooms"_s, {}, toRooms));
-    EmitOptions skip;
-    skip.skipSids = {a.sid, c.sid};
-    QVERIFY(server.emitEvent(u"py-skip"_s, {}, skip));
-    EmitOptions inChat;
-    inChat.nsp = u"/chat"_s;
-    QVERIFY(server.emitEvent(u"py-chat"_s, {}, inChat));
+    QVERIFY(server.emitEvent(u"py-to"_s, {1}, EmitOptions().to(a.sid)));
+    QVERIFY(server.emitEvent(u"py-rooms"_s, {}, EmitOptions().to(u"r1"_s).room(u"r2"_s)));
+    QVERIFY(server.emitEvent(u"py-skip"_s, {}, EmitOptions().skipSid(a.sid).skipSid(c.sid)));
+    QVERIFY(server.emitEvent(u"py-chat"_s, {}, EmitOptions().nsp(u"/chat"_s)));
     QVERIFY(server.emitEvent(u"py-all"_s));
-    EmitOptions nowhere;
-    nowhere.nsp = u"/nowhere"_s;
-    QVERIFY(!server.emitEvent(u"py-nowhere"_s, {}, nowhere));
+    QVERIFY(!server.emitEvent(u"py-nowhere"_s, {}, EmitOptions().nsp(u"/nowhere"_s)));
     QVERIFY(syncAll());
 
     auto got = [](const Peer &p, const QString &nsp = u"/"_s) {
