@@ -83,9 +83,9 @@ QList<QString> InMemoryAdapter::select(const BroadcastOptions &options) const
 
 void InMemoryAdapter::broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options)
 {
-    const SocketIo::Encoded encoded = SocketIo::encode(packet); // once for all recipients
+    const EngineMessages messages = prepare(packet); // once for all recipients
     for (const QString &sid : select(options))
-        deliver(sid, packet, encoded, options.flags.isVolatile);
+        deliver(sid, packet, messages, options.flags.isVolatile);
 }
 
 void InMemoryAdapter::broadcastWithAck(const SocketIo::Packet &packet,
@@ -93,10 +93,10 @@ void InMemoryAdapter::broadcastWithAck(const SocketIo::Packet &packet,
                                        std::function<void(int)> onCount,
                                        std::function<void(const QVariantList &)> onAck)
 {
-    const SocketIo::Encoded encoded = SocketIo::encode(packet);
+    const EngineMessages messages = prepare(packet);
     int count = 0;
     for (const QString &sid : select(options)) {
-        if (deliver(sid, packet, encoded, options.flags.isVolatile)) {
+        if (deliver(sid, packet, messages, options.flags.isVolatile)) {
             expectAck(sid, packet.id, onAck, options.flags.timeout);
             ++count;
         }

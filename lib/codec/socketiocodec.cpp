@@ -120,6 +120,20 @@ static void appendJsonValue(QByteArray &out, const QJsonValue &value)
     }
 }
 
+template<typename Map>
+static void appendObject(QByteArray &out, const Map &map, QList<QByteArray> *attachments)
+{
+    out.append('{');
+    for (auto it = map.cbegin(); it != map.cend(); ++it) {
+        if (it != map.cbegin())
+            out.append(',');
+        appendEscaped(out, it.key());
+        out.append(':');
+        appendJson(out, it.value(), attachments);
+    }
+    out.append('}');
+}
+
 void appendJson(QByteArray &out, const QVariant &value, QList<QByteArray> *attachments)
 {
     switch (value.typeId()) {
@@ -183,36 +197,12 @@ void appendJson(QByteArray &out, const QVariant &value, QList<QByteArray> *attac
         out.append(']');
         return;
     }
-    case QMetaType::QVariantMap: {
-        const auto &map = *static_cast<const QVariantMap *>(value.constData());
-        out.append('{');
-        bool first = true;
-        for (auto it = map.cbegin(); it != map.cend(); ++it) {
-            if (!first)
-                out.append(',');
-            first = false;
-            appendEscaped(out, it.key());
-            out.append(':');
-            appendJson(out, it.value(), attachments);
-        }
-        out.append('}');
+    case QMetaType::QVariantMap:
+        appendObject(out, *static_cast<const QVariantMap *>(value.constData()), attachments);
         return;
-    }
-    case QMetaType::QVariantHash: {
-        const auto &hash = *static_cast<const QVariantHash *>(value.constData());
-        out.append('{');
-        bool first = true;
-        for (auto it = hash.cbegin(); it != hash.cend(); ++it) {
-            if (!first)
-                out.append(',');
-            first = false;
-            appendEscaped(out, it.key());
-            out.append(':');
-            appendJson(out, it.value(), attachments);
-        }
-        out.append('}');
+    case QMetaType::QVariantHash:
+        appendObject(out, *static_cast<const QVariantHash *>(value.constData()), attachments);
         return;
-    }
     case QMetaType::QJsonValue:
         appendJsonValue(out, value.toJsonValue());
         return;

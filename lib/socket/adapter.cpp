@@ -4,6 +4,17 @@
 
 namespace QSocketIo {
 
+EngineMessages prepare(const SocketIo::Packet &packet)
+{
+    const SocketIo::Encoded encoded = SocketIo::encode(packet);
+    EngineMessages messages;
+    messages.reserve(1 + encoded.attachments.size());
+    messages.append(EngineMessage::text(encoded.text));
+    for (const QByteArray &attachment : encoded.attachments)
+        messages.append(EngineMessage::binary(attachment));
+    return messages;
+}
+
 static Adapter::Factory &defaultFactoryRef()
 {
     static Adapter::Factory factory;
@@ -30,7 +41,7 @@ Socket *Adapter::localSocket(const QString &sid) const
 }
 
 bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
-                      const SocketIo::Encoded &encoded, bool isVolatile) const
+                      const EngineMessages &messages, bool isVolatile) const
 {
     Socket *socket = m_nsp->socket(sid);
     if (!socket)
@@ -40,7 +51,7 @@ bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
         return false;
     if (!d->anyOutgoingHandlers.isEmpty())
         d->notifyOutgoing(packet);
-    return d->write(encoded, isVolatile);
+    return d->write(messages, isVolatile);
 }
 
 void Adapter::expectAck(const QString &sid, qint64 id,

@@ -4,6 +4,7 @@
 // default, Redis for several nodes), after Node's socket.io-adapter.
 
 #include "../codec/socketiocodec.h"
+#include "../engine/enginesocket.h"
 #include "../qsocketioglobal.h"
 
 #include <QtCore/qobject.h>
@@ -16,6 +17,11 @@ namespace QSocketIo {
 
 class Namespace;
 class Socket;
+
+// A Socket.IO packet as the engine sends it: its text message, then one binary message per
+// attachment. Made once per packet, shared by every recipient.
+using EngineMessages = QList<EngineMessage>;
+QSOCKETIO_EXPORT EngineMessages prepare(const SocketIo::Packet &packet);
 
 struct QSOCKETIO_EXPORT BroadcastFlags
 {
@@ -78,7 +84,7 @@ protected:
     // Writes an encoded packet to one local socket; false when there is no such socket or a
     // volatile packet was dropped.
     bool deliver(const QString &sid, const SocketIo::Packet &packet,
-                 const SocketIo::Encoded &encoded, bool isVolatile) const;
+                 const EngineMessages &messages, bool isVolatile) const;
     // Registers an ack for a packet sent to a local socket through deliver(); forgotten after
     // `timeout` (or when the socket goes).
     void expectAck(const QString &sid, qint64 id, std::function<void(const QVariantList &)> onAck,

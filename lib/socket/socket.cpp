@@ -74,18 +74,18 @@ bool SocketPrivate::sendPacket(const Packet &packet, bool isVolatile)
         return false;
     if (packet.type == PacketType::Event && !anyOutgoingHandlers.isEmpty())
         notifyOutgoing(packet);
-    return write(SocketIo::encode(packet), isVolatile);
+    return write(prepare(packet), isVolatile);
 }
 
-bool SocketPrivate::write(const SocketIo::Encoded &encoded, bool isVolatile)
+bool SocketPrivate::write(const EngineMessages &messages, bool isVolatile)
 {
     switch (state) {
     case State::Connected:
-        return client && client->write(encoded, isVolatile);
+        return client && client->write(messages, isVolatile);
     case State::Connecting:
         if (isVolatile)
             return false;
-        pending.append(encoded);
+        pending.append(messages);
         return true;
     case State::Closed:
         break;

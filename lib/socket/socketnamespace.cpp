@@ -110,8 +110,8 @@ void NamespacePrivate::sendConnect(Socket *socket, Client *client)
     reply.data = QVariantMap{{u"sid"_s, sd->id}};
     client->writePacket(reply);
     sd->state = SocketPrivate::State::Connected;
-    for (const SocketIo::Encoded &encoded : std::exchange(sd->pending, {}))
-        client->write(encoded);
+    for (const EngineMessages &messages : std::exchange(sd->pending, {}))
+        client->write(messages);
 }
 
 void NamespacePrivate::refuse(Socket *socket, Client *client, const ConnectError &error)

@@ -57,22 +57,20 @@ void Client::timerEvent(QTimerEvent *)
     }
 }
 
-bool Client::write(const SocketIo::Encoded &encoded, bool isVolatile)
+bool Client::write(const EngineMessages &messages, bool isVolatile)
 {
     if (!connection || connection->state() != EngineSocket::State::Open)
         return false;
     if (isVolatile && !connection->isWritable())
         return false;
-    if (!connection->send(encoded.text))
-        return false;
-    for (const QByteArray &attachment : encoded.attachments)
-        connection->sendBinary(attachment);
+    for (const EngineMessage &message : messages)
+        connection->sendMessage(message);
     return true;
 }
 
 bool Client::writePacket(const Packet &packet, bool isVolatile)
 {
-    return write(SocketIo::encode(packet), isVolatile);
+    return write(prepare(packet), isVolatile);
 }
 
 void Client::onMessage(const QByteArray &data, bool binary)

@@ -34,7 +34,7 @@ public:
     QHash<QString, Socket *> sockets; // by namespace name
     QBasicTimer connectTimer;
 
-    bool write(const SocketIo::Encoded &encoded, bool isVolatile = false);
+    bool write(const EngineMessages &messages, bool isVolatile = false);
     bool writePacket(const SocketIo::Packet &packet, bool isVolatile = false);
     void onMessage(const QByteArray &data, bool binary);
     void onPacket(SocketIo::Packet &&packet);
@@ -75,7 +75,7 @@ public:
     enum class State { Connecting, Connected, Closed };
     State state = State::Connecting;
     bool joined = false; // in the namespace and its own room
-    QList<SocketIo::Encoded> pending;
+    QList<EngineMessages> pending;
     bool connected() const { return state == State::Connected; }
     QHash<qint64, PendingAck> acks;
     QHash<int, qint64> ackTimers; // timer id -> ack id
@@ -85,7 +85,7 @@ public:
     QList<Socket::AnyHandler> anyOutgoingHandlers;
 
     bool sendPacket(const SocketIo::Packet &packet, bool isVolatile = false);
-    bool write(const SocketIo::Encoded &encoded, bool isVolatile);
+    bool write(const EngineMessages &messages, bool isVolatile);
     // Waits for the client's ack `ackId` (a fresh one when negative); the callback runs once,
     // with the answer, on timeout, or when the socket disconnects first.
     qint64 registerAck(AckCallback callback, std::chrono::milliseconds timeout, qint64 ackId = -1);
