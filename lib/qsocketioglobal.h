@@ -3,7 +3,7 @@
 #include <QtCore/qglobal.h>
 
 #if defined(QSOCKETIO_BUILD_LIBRARY)
-#  define QSOCKETIO_EXPORT Q_DECL_EXPORT
+#define QSOCKETIO_EXPORT Q_DECL_EXPORT
 #else
-#  define QSOCKETIO_EXPORT Q_DECL_IMPORT
+#define QSOCKETIO_EXPORT Q_DECL_IMPORT
 #endif

@@ -16,7 +16,7 @@ namespace {
 // Each answer is one map: {"ok": true, ...} or {"ok": false, "error": "..."}.
 void refuse(const Ack &ack, const QString &error)
 {
-    ack({QVariantMap{{u"ok"_s, false}, {u"error"_s, error}}});
+    ack({QVariantMap {{u"ok"_s, false}, {u"error"_s, error}}});
 }
 
 void accept(const Ack &ack, QVariantMap answer)
@@ -94,9 +94,11 @@ QString imageTypeOf(const QByteArray &bytes)
 } // namespace
 
 ChatServer::ChatServer(QSocketIo::SocketServer *io, QObject *parent)
-    : QObject(parent), m_nsp(io->of(u"/"_s))
+    : QObject(parent)
+    , m_nsp(io->of(u"/"_s))
 {
-    m_nsp->onConnect([this](Socket *socket, const QVariant &auth) { return onConnect(socket, auth); });
+    m_nsp->onConnect(
+        [this](Socket *socket, const QVariant &auth) { return onConnect(socket, auth); });
     connect(m_nsp, &QSocketIo::Namespace::connected, this, &ChatServer::onConnected);
     connect(m_nsp, &QSocketIo::Namespace::disconnected, this, [this] {
         sendUsers();
@@ -120,8 +122,8 @@ ChatServer::ChatServer(QSocketIo::SocketServer *io, QObject *parent)
 // taken are those of the sockets already in.
 bool ChatServer::onConnect(Socket *socket, const QVariant &auth)
 {
-    const QVariant given = auth.typeId() == QMetaType::QVariantMap ? auth.toMap().value(u"name"_s)
-                                                                   : QVariant();
+    const QVariant given
+        = auth.typeId() == QMetaType::QVariantMap ? auth.toMap().value(u"name"_s) : QVariant();
     QString name;
     QString reason;
     if (!given.isValid()) {
@@ -131,13 +133,14 @@ bool ChatServer::onConnect(Socket *socket, const QVariant &auth)
     } else {
         const auto sockets = m_nsp->sockets();
         const bool taken = std::any_of(sockets.cbegin(), sockets.cend(), [&name](Socket *other) {
-            return other->data().value(u"name"_s).toString().compare(name, Qt::CaseInsensitive) == 0;
+            return other->data().value(u"name"_s).toString().compare(name, Qt::CaseInsensitive)
+                == 0;
         });
         if (taken)
             reason = u"the name %1 is already taken"_s.arg(name);
     }
     if (!reason.isEmpty())
-        throw QSocketIo::ConnectError{u"Invalid name"_s, QVariantMap{{u"reason"_s, reason}}};
+        throw QSocketIo::ConnectError {u"Invalid name"_s, QVariantMap {{u"reason"_s, reason}}};
     socket->data().insert(u"name"_s, name);
     return true;
 }
@@ -160,7 +163,7 @@ void ChatServer::onDisconnecting(Socket *socket)
         if (room == socket->id())
             continue;
         socket->to(room).emitEvent(u"typing"_s,
-                                   {QVariantMap{{u"room"_s, room}, {u"user"_s, user(socket)}, {u"typing"_s, false}}});
+            {QVariantMap {{u"room"_s, room}, {u"user"_s, user(socket)}, {u"typing"_s, false}}});
         notice(socket, room, name + u" left"_s);
     }
 }
@@ -188,7 +191,7 @@ void ChatServer::leave(Socket *socket, const QVariantList &args, const Ack &ack)
     if (!isMember(socket, room))
         return refuse(ack, u"you are not in %1"_s.arg(room));
     socket->to(room).emitEvent(u"typing"_s,
-                               {QVariantMap{{u"room"_s, room}, {u"user"_s, user(socket)}, {u"typing"_s, false}}});
+        {QVariantMap {{u"room"_s, room}, {u"user"_s, user(socket)}, {u"typing"_s, false}}});
     socket->leave(room);
     notice(socket, room, socket->data().value(u"name"_s).toString() + u" left"_s);
     sendRooms();
@@ -252,9 +255,9 @@ void ChatServer::typing(Socket *socket, const QVariantList &args, const Ack &ack
     const QVariant typing = in.value(u"typing"_s);
     if (typing.typeId() != QMetaType::Bool)
         return refuse(ack, u"typing must be true or false"_s);
-    socket->to(room).emitEvent(
-            u"typing"_s,
-            {QVariantMap{{u"room"_s, room}, {u"user"_s, user(socket)}, {u"typing"_s, typing.toBool()}}});
+    socket->to(room).emitEvent(u"typing"_s,
+        {QVariantMap {
+            {u"room"_s, room}, {u"user"_s, user(socket)}, {u"typing"_s, typing.toBool()}}});
     accept(ack, {});
 }
 
@@ -338,9 +341,9 @@ void ChatServer::sendUsers()
 {
     auto sockets = m_nsp->sockets();
     std::sort(sockets.begin(), sockets.end(), [](Socket *a, Socket *b) {
-        return a->data().value(u"name"_s).toString().compare(b->data().value(u"name"_s).toString(),
-                                                              Qt::CaseInsensitive)
-                < 0;
+        return a->data().value(u"name"_s).toString().compare(
+                   b->data().value(u"name"_s).toString(), Qt::CaseInsensitive)
+            < 0;
     });
     QVariantList users;
     for (Socket *s : std::as_const(sockets))
@@ -363,15 +366,15 @@ void ChatServer::sendRooms()
     QVariantList rooms;
     for (const QString &room : std::as_const(names)) {
         const auto ids = m_nsp->adapter()->sockets({room});
-        const auto count = std::count_if(ids.cbegin(), ids.cend(),
-                                         [this](const QString &id) { return m_nsp->socket(id); });
+        const auto count = std::count_if(
+            ids.cbegin(), ids.cend(), [this](const QString &id) { return m_nsp->socket(id); });
         if (count > 0 || room == lobby)
-            rooms.append(QVariantMap{{u"name"_s, room}, {u"count"_s, qint64(count)}});
+            rooms.append(QVariantMap {{u"name"_s, room}, {u"count"_s, qint64(count)}});
     }
     m_nsp->emitEvent(u"rooms"_s, {QVariant(rooms)});
 }
 
 void ChatServer::notice(Socket *from, const QString &room, const QString &text)
 {
-    from->to(room).emitEvent(u"notice"_s, {QVariantMap{{u"room"_s, room}, {u"text"_s, text}}});
+    from->to(room).emitEvent(u"notice"_s, {QVariantMap {{u"room"_s, room}, {u"text"_s, text}}});
 }

@@ -27,8 +27,8 @@ private:
     void join(QSocketIo::Socket *socket, const QVariantList &args, const QSocketIo::Ack &ack);
     void leave(QSocketIo::Socket *socket, const QVariantList &args, const QSocketIo::Ack &ack);
     void message(QSocketIo::Socket *socket, const QVariantList &args, const QSocketIo::Ack &ack);
-    void privateMessage(QSocketIo::Socket *socket, const QVariantList &args,
-                        const QSocketIo::Ack &ack);
+    void privateMessage(
+        QSocketIo::Socket *socket, const QVariantList &args, const QSocketIo::Ack &ack);
     void typing(QSocketIo::Socket *socket, const QVariantList &args, const QSocketIo::Ack &ack);
     void image(QSocketIo::Socket *socket, const QVariantList &args, const QSocketIo::Ack &ack);
 

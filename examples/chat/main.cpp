@@ -22,8 +22,8 @@ using namespace Qt::StringLiterals;
 namespace {
 
 // Serves one embedded file at `path`, read once.
-void serveResource(QHttpServer &http, const QString &path, const QString &resource,
-                   const QByteArray &mimeType)
+void serveResource(
+    QHttpServer &http, const QString &path, const QString &resource, const QByteArray &mimeType)
 {
     QFile file(resource);
     if (!file.open(QIODevice::ReadOnly))
@@ -35,8 +35,8 @@ void serveResource(QHttpServer &http, const QString &path, const QString &resour
         response.setHeader("X-Content-Type-Options", "nosniff");
         // The page loads nothing from elsewhere; images arrive as binary and show as blob: URLs.
         response.setHeader("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' blob:; connect-src 'self'; "
-                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+            "default-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
         return response;
     });
 }
@@ -77,13 +77,13 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(u"chat_server"_s);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(u"QSocketIo chat demo: a browser page and its Socket.IO server on one port."_s);
+    parser.setApplicationDescription(
+        u"QSocketIo chat demo: a browser page and its Socket.IO server on one port."_s);
     parser.addHelpOption();
-    const QCommandLineOption hostOption(u"host"_s, u"Address to listen on (default 127.0.0.1)."_s,
-                                        u"address"_s, u"127.0.0.1"_s);
+    const QCommandLineOption hostOption(
+        u"host"_s, u"Address to listen on (default 127.0.0.1)."_s, u"address"_s, u"127.0.0.1"_s);
     const QCommandLineOption portOption(u"port"_s,
-                                        u"Port to listen on; 0 picks a free one (default $PORT, else 3000)."_s,
-                                        u"port"_s);
+        u"Port to listen on; 0 picks a free one (default $PORT, else 3000)."_s, u"port"_s);
     parser.addOption(hostOption);
     parser.addOption(portOption);
     parser.process(app);
@@ -96,14 +96,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "chat_server: --host wants an IP address, not %s\n", qPrintable(host));
         return 2;
     }
-    QString portText = parser.isSet(portOption) ? parser.value(portOption) : qEnvironmentVariable("PORT");
+    QString portText
+        = parser.isSet(portOption) ? parser.value(portOption) : qEnvironmentVariable("PORT");
     if (portText.isEmpty())
         portText = u"3000"_s;
     bool ok = false;
     const uint port = portText.toUInt(&ok);
     if (!ok || port > 65535) {
         fprintf(stderr, "chat_server: the port must be a number from 0 to 65535, not %s\n",
-                qPrintable(portText));
+            qPrintable(portText));
         return 2;
     }
 
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
     serveResource(http, u"/style.css"_s, u":/web/style.css"_s, "text/css; charset=utf-8");
     serveResource(http, u"/favicon.svg"_s, u":/web/favicon.svg"_s, "image/svg+xml");
     serveResource(http, u"/vendor/socket.io.min.js"_s, u":/web/vendor/socket.io.min.js"_s,
-                  "text/javascript; charset=utf-8");
+        "text/javascript; charset=utf-8");
 
     // Same-origin CORS (the default): only the page served here may connect from a browser.
     QSocketIo::SocketServerOptions options;
@@ -122,10 +123,11 @@ int main(int argc, char **argv)
     ChatServer chat(&io);
     if (!io.attach(&http) || !io.listen(address, quint16(port))) {
         fprintf(stderr, "chat_server: cannot listen on %s port %u: %s\n", qPrintable(host), port,
-                qPrintable(io.errorString()));
+            qPrintable(io.errorString()));
         return 1;
     }
-    const QString urlHost = address.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + host + u']' : host;
+    const QString urlHost
+        = address.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + host + u']' : host;
     quitOnSignals(&app);
     printf("chat demo on http://%s:%u/\n", qPrintable(urlHost), io.serverPort());
     fflush(stdout);

@@ -10,13 +10,13 @@ int main(int argc, char **argv)
     options.path = QStringLiteral("/engine.io/");
     options.corsAllowedOrigins = QSocketIo::CorsAllowedOrigins::any();
     QSocketIo::EngineServer server(options);
-    QObject::connect(&server, &QSocketIo::EngineServer::newConnection,
-                     [](QSocketIo::EngineSocket *socket) {
-                         QObject::connect(socket, &QSocketIo::EngineSocket::messageReceived, socket,
-                                          [socket](const QByteArray &data, bool binary) {
-                                              binary ? socket->sendBinary(data) : socket->send(data);
-                                          });
-                     });
+    QObject::connect(
+        &server, &QSocketIo::EngineServer::newConnection, [](QSocketIo::EngineSocket *socket) {
+            QObject::connect(socket, &QSocketIo::EngineSocket::messageReceived, socket,
+                [socket](const QByteArray &data, bool binary) {
+                    binary ? socket->sendBinary(data) : socket->send(data);
+                });
+        });
     const quint16 port = quint16(qEnvironmentVariableIntValue("PORT"));
     if (!server.listen(QHostAddress::LocalHost, port ? port : 3000))
         return 1;

@@ -24,25 +24,26 @@ SOCKET_EVENT("connect")
 {
     const QString token = socket->handshake().query.queryItemValue(u"token"_s);
     if (!validateToken(token))
-        throw ConnectError{u"authentication failed"_s, QVariantMap{{u"reason"_s, u"bad token"_s}}};
+        throw ConnectError {
+            u"authentication failed"_s, QVariantMap {{u"reason"_s, u"bad token"_s}}};
     qInfo("Authenticated client %s connected", qPrintable(socket->id()));
-    socketApi()->emitEvent(u"welcome"_s, {QVariantMap{{u"msg"_s, u"Welcome!"_s}}},
-                           EmitOptions().to(socket->id()));
+    socketApi()->emitEvent(
+        u"welcome"_s, {QVariantMap {{u"msg"_s, u"Welcome!"_s}}}, EmitOptions().to(socket->id()));
     socketApi()->emitEvent(u"authenticated"_s, {}, EmitOptions().to(socket->id()));
 }
 
 SOCKET_EVENT("disconnect")
 {
     qInfo("Client %s disconnected (%s)", qPrintable(socket->id()),
-          qPrintable(args.value(0).toString()));
+        qPrintable(args.value(0).toString()));
 }
 
 SOCKET_EVENT("message")
 {
     qInfo("Received message from %s", qPrintable(socket->id()));
     // Broadcast to all clients.
-    socketApi()->emitEvent(u"response"_s,
-                           {QVariantMap{{u"message"_s, args.value(0)}, {u"from"_s, socket->id()}}});
+    socketApi()->emitEvent(
+        u"response"_s, {QVariantMap {{u"message"_s, args.value(0)}, {u"from"_s, socket->id()}}});
 }
 
 // Namespaces.
@@ -50,17 +51,16 @@ SOCKET_EVENT("join", "/chat")
 {
     const QString room = args.value(0).toMap().value(u"room"_s).toString();
     socketApi()->enterRoom(socket->id(), room, u"/chat"_s);
-    socketApi()->emitEvent(u"joined"_s, {QVariantMap{{u"room"_s, room}}},
-                           EmitOptions().to(socket->id()).nsp(u"/chat"_s));
+    socketApi()->emitEvent(u"joined"_s, {QVariantMap {{u"room"_s, room}}},
+        EmitOptions().to(socket->id()).nsp(u"/chat"_s));
 }
 
 SOCKET_EVENT("message", "/chat")
 {
     const QVariantMap data = args.value(0).toMap();
     socketApi()->emitEvent(u"new_message"_s,
-                           {QVariantMap{{u"user"_s, socket->id()},
-                                        {u"message"_s, data.value(u"message"_s)}}},
-                           EmitOptions().to(data.value(u"room"_s).toString()).nsp(u"/chat"_s));
+        {QVariantMap {{u"user"_s, socket->id()}, {u"message"_s, data.value(u"message"_s)}}},
+        EmitOptions().to(data.value(u"room"_s).toString()).nsp(u"/chat"_s));
 }
 
 // Rooms and broadcasting.
@@ -68,23 +68,24 @@ SOCKET_EVENT("join_room")
 {
     const QString room = args.value(0).toString();
     socketApi()->enterRoom(socket->id(), room);
-    socketApi()->emitEvent(u"joined_room"_s, {QVariantMap{{u"room"_s, room}}}, EmitOptions().to(socket->id()));
+    socketApi()->emitEvent(
+        u"joined_room"_s, {QVariantMap {{u"room"_s, room}}}, EmitOptions().to(socket->id()));
 }
 
 SOCKET_EVENT("leave_room")
 {
     const QString room = args.value(0).toString();
     socketApi()->leaveRoom(socket->id(), room);
-    socketApi()->emitEvent(u"left_room"_s, {QVariantMap{{u"room"_s, room}}}, EmitOptions().to(socket->id()));
+    socketApi()->emitEvent(
+        u"left_room"_s, {QVariantMap {{u"room"_s, room}}}, EmitOptions().to(socket->id()));
 }
 
 SOCKET_EVENT("send_to_room")
 {
     const QVariantMap data = args.value(0).toMap();
     socketApi()->emitEvent(u"room_message"_s,
-                           {QVariantMap{{u"from"_s, socket->id()},
-                                        {u"message"_s, data.value(u"message"_s)}}},
-                           EmitOptions().to(data.value(u"room"_s).toString()));
+        {QVariantMap {{u"from"_s, socket->id()}, {u"message"_s, data.value(u"message"_s)}}},
+        EmitOptions().to(data.value(u"room"_s).toString()));
 }
 
 int main(int argc, char **argv)

@@ -11,7 +11,10 @@ static const bool registered = [] {
     return true;
 }();
 
-InMemoryAdapter::InMemoryAdapter(Namespace *ns) : Adapter(ns) { }
+InMemoryAdapter::InMemoryAdapter(Namespace *ns)
+    : Adapter(ns)
+{
+}
 
 void InMemoryAdapter::addAll(const QString &sid, const QSet<QString> &rooms)
 {
@@ -89,9 +92,8 @@ void InMemoryAdapter::broadcast(const SocketIo::Packet &packet, const BroadcastO
 }
 
 void InMemoryAdapter::broadcastWithAck(const SocketIo::Packet &packet,
-                                       const BroadcastOptions &options,
-                                       std::function<void(int)> onCount,
-                                       std::function<void(const QVariantList &)> onAck)
+    const BroadcastOptions &options, std::function<void(int)> onCount,
+    std::function<void(const QVariantList &)> onAck)
 {
     const EngineMessages messages = prepare(packet);
     int count = 0;

@@ -18,8 +18,7 @@ public:
     void delAll(const QString &sid) override;
     void broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) override;
     void broadcastWithAck(const SocketIo::Packet &packet, const BroadcastOptions &options,
-                          std::function<void(int)> onCount,
-                          std::function<void(const QVariantList &)> onAck) override;
+        std::function<void(int)> onCount, std::function<void(const QVariantList &)> onAck) override;
     QSet<QString> sockets(const QSet<QString> &rooms) const override;
     QSet<QString> socketRooms(const QString &sid) const override;
     QSet<QString> rooms() const override;
@@ -34,7 +33,7 @@ protected:
 
 private:
     QHash<QString, QSet<QString>> m_rooms; // room -> socket ids
-    QHash<QString, QSet<QString>> m_sids;  // socket id -> rooms
+    QHash<QString, QSet<QString>> m_sids; // socket id -> rooms
 };
 
 } // namespace QSocketIo

@@ -33,7 +33,10 @@ struct Packet
 
     static Packet text(PacketType type, const QByteArray &data = {}) { return {type, false, data}; }
     static Packet message(const QByteArray &utf8) { return {PacketType::Message, false, utf8}; }
-    static Packet binaryMessage(const QByteArray &bytes) { return {PacketType::Message, true, bytes}; }
+    static Packet binaryMessage(const QByteArray &bytes)
+    {
+        return {PacketType::Message, true, bytes};
+    }
 
     friend bool operator==(const Packet &a, const Packet &b)
     {
@@ -44,10 +47,10 @@ struct Packet
 
 enum class DecodeError {
     None,
-    Empty,          // no bytes where a packet was expected
-    UnknownType,    // the first character is not '0'..'6' (or 'b' in a payload)
-    InvalidBase64,  // 'b' packet whose rest is not base64
-    InvalidUtf8,    // a text packet that is not UTF-8
+    Empty, // no bytes where a packet was expected
+    UnknownType, // the first character is not '0'..'6' (or 'b' in a payload)
+    InvalidBase64, // 'b' packet whose rest is not base64
+    InvalidUtf8, // a text packet that is not UTF-8
 };
 
 QSOCKETIO_EXPORT QString errorString(DecodeError error);

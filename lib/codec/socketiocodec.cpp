@@ -120,7 +120,7 @@ static void appendJsonValue(QByteArray &out, const QJsonValue &value)
     }
 }
 
-template<typename Map>
+template <typename Map>
 static void appendObject(QByteArray &out, const Map &map, QList<QByteArray> *attachments)
 {
     out.append('{');

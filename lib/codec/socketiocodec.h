@@ -48,8 +48,8 @@ struct Encoded
 QSOCKETIO_EXPORT Encoded encode(const Packet &packet);
 
 // JSON text of a payload, binary replaced by placeholders appended to `attachments`.
-QSOCKETIO_EXPORT void appendJson(QByteArray &out, const QVariant &value,
-                                 QList<QByteArray> *attachments);
+QSOCKETIO_EXPORT void appendJson(
+    QByteArray &out, const QVariant &value, QList<QByteArray> *attachments);
 QSOCKETIO_EXPORT QByteArray toJson(const QVariant &value); // no binary allowed (dropped to null)
 // Parses one JSON value of any kind (object, array, string, number, literal).
 QSOCKETIO_EXPORT bool fromJson(QByteArrayView json, QVariant *out);

@@ -65,9 +65,8 @@ QString EngineOptions::normalizedPath(const QString &path)
     return p.isEmpty() ? QStringLiteral("/") : QLatin1Char('/') + p + QLatin1Char('/');
 }
 
-std::optional<QSslConfiguration> EngineOptions::tlsFromPemFiles(const QString &certificateFile,
-                                                                const QString &privateKeyFile,
-                                                                QString *error)
+std::optional<QSslConfiguration> EngineOptions::tlsFromPemFiles(
+    const QString &certificateFile, const QString &privateKeyFile, QString *error)
 {
     auto fail = [error](const QString &message) {
         if (error)
@@ -76,10 +75,12 @@ std::optional<QSslConfiguration> EngineOptions::tlsFromPemFiles(const QString &c
     };
     QFile certFile(certificateFile);
     if (!certFile.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("cannot read %1: %2").arg(certificateFile, certFile.errorString()));
+        return fail(
+            QStringLiteral("cannot read %1: %2").arg(certificateFile, certFile.errorString()));
     QFile keyFile(privateKeyFile);
     if (!keyFile.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("cannot read %1: %2").arg(privateKeyFile, keyFile.errorString()));
+        return fail(
+            QStringLiteral("cannot read %1: %2").arg(privateKeyFile, keyFile.errorString()));
     const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
     if (chain.isEmpty())
         return fail(QStringLiteral("no PEM certificate in %1").arg(certificateFile));
@@ -88,7 +89,8 @@ std::optional<QSslConfiguration> EngineOptions::tlsFromPemFiles(const QString &c
     if (key.isNull())
         key = QSslKey(keyPem, QSsl::Ec, QSsl::Pem);
     if (key.isNull())
-        return fail(QStringLiteral("no unencrypted RSA or EC PEM private key in %1").arg(privateKeyFile));
+        return fail(
+            QStringLiteral("no unencrypted RSA or EC PEM private key in %1").arg(privateKeyFile));
     QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
     ssl.setLocalCertificateChain(chain);
     ssl.setPrivateKey(key);

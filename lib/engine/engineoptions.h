@@ -59,10 +59,10 @@ struct QSOCKETIO_EXPORT EngineOptions
     QString path = QStringLiteral("/engine.io/");
     QStringList transports = {QStringLiteral("polling"), QStringLiteral("websocket")};
     bool allowUpgrades = true;
-    ms pingInterval{25000};
-    ms pingTimeout{20000};
+    ms pingInterval {25000};
+    ms pingTimeout {20000};
     // Time a client has to complete the polling -> WebSocket upgrade once it opened the probe.
-    ms upgradeTimeout{10000};
+    ms upgradeTimeout {10000};
     // Largest POST body or WebSocket message accepted, advertised to clients as `maxPayload`.
     qint64 maxHttpBufferSize = 1000000;
     CorsAllowedOrigins corsAllowedOrigins;
@@ -70,16 +70,16 @@ struct QSOCKETIO_EXPORT EngineOptions
     std::optional<CookieOptions> cookie;
 
     // Protection of the listener.
-    qint64 maxHeaderSize = 16384;       // a larger request head is answered 431
+    qint64 maxHeaderSize = 16384; // a larger request head is answered 431
     // A request's head and body must arrive within this time of its first byte (a new
     // connection's first request within this time of the connection): else 408 and close.
-    ms requestTimeout{30000};
+    ms requestTimeout {30000};
     // A kept-alive connection with no traffic either way for this long is closed; 0 means
     // pingInterval + pingTimeout, beyond which a held long-poll has had its answer.
-    ms idleTimeout{0};
+    ms idleTimeout {0};
     int listenBacklog = 1024;
     // Used by close(): how long queued packets may take to reach polling clients.
-    ms closeTimeout{5000};
+    ms closeTimeout {5000};
 
     // TLS (https and wss) when this holds a local certificate and private key.
     std::optional<QSslConfiguration> ssl;
@@ -91,9 +91,8 @@ struct QSOCKETIO_EXPORT EngineOptions
     static QString normalizedPath(const QString &path);
     // A server TLS configuration from PEM files (certificate chain; RSA or EC private key).
     // Empty, with `error` set, when a file cannot be read or parsed.
-    static std::optional<QSslConfiguration> tlsFromPemFiles(const QString &certificateFile,
-                                                            const QString &privateKeyFile,
-                                                            QString *error = nullptr);
+    static std::optional<QSslConfiguration> tlsFromPemFiles(
+        const QString &certificateFile, const QString &privateKeyFile, QString *error = nullptr);
 };
 
 } // namespace QSocketIo

@@ -18,16 +18,20 @@ namespace QSocketIo {
 using namespace Qt::StringLiterals;
 
 static EngineHandshake makeHandshake(const QUrl &url, const QUrlQuery &query,
-                                     const Http::HeaderList &headers, const QHostAddress &peer,
-                                     quint16 peerPort, bool secure);
+    const Http::HeaderList &headers, const QHostAddress &peer, quint16 peerPort, bool secure);
 
 static const char *const errorMessages[] = {
-    "Transport unknown", "Session ID unknown", "Bad handshake method",
-    "Bad request",       "Forbidden",          "Unsupported protocol version",
+    "Transport unknown",
+    "Session ID unknown",
+    "Bad handshake method",
+    "Bad request",
+    "Forbidden",
+    "Unsupported protocol version",
 };
 
 EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &opts)
-    : q_ptr(q), options(opts)
+    : q_ptr(q)
+    , options(opts)
 {
     options.path = EngineOptions::normalizedPath(options.path);
     if (options.engineioLogger)
@@ -36,8 +40,8 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
     // Sockets are taken as soon as they are handshaken; the limit only guards against a burst
     // arriving within one event-loop turn.
     webSockets->setMaxPendingConnections(100000);
-    QObject::connect(webSockets, &QWebSocketServer::newConnection, q,
-                     [this] { onWebSocketConnected(); });
+    QObject::connect(
+        webSockets, &QWebSocketServer::newConnection, q, [this] { onWebSocketConnected(); });
 }
 
 EngineServerPrivate::~EngineServerPrivate()
@@ -51,9 +55,8 @@ void EngineServerPrivate::mount(QHttpServer *server)
     Q_Q(EngineServer);
     http = server;
     EngineMount::of(server)->add(this);
-    Http::addRoute(server, options.path, q, [this](Http::Request &&r, Http::Exchange &&e) {
-        handleHttp(std::move(r), std::move(e));
-    });
+    Http::addRoute(server, options.path, q,
+        [this](Http::Request &&r, Http::Exchange &&e) { handleHttp(std::move(r), std::move(e)); });
 }
 
 bool EngineServerPrivate::isEnginePath(const QString &path) const
@@ -75,7 +78,7 @@ QHttpServer *EngineServerPrivate::ensureHttp()
 QByteArray EngineServerPrivate::errorBody(int code)
 {
     return R"({"code":)" + QByteArray::number(code) + R"(,"message":")" + errorMessages[code]
-            + R"("})";
+        + R"("})";
 }
 
 // Whether `origin` is the server's own, as the request reached it or, behind a reverse proxy,
@@ -84,19 +87,26 @@ static bool isSameOrigin(const QString &origin, const Http::HeaderList &headers,
 {
     auto matches = [&origin](QStringView scheme, const QByteArray &host) {
         return !host.isEmpty() && origin.size() == scheme.size() + 3 + host.size()
-                && origin.startsWith(scheme, Qt::CaseInsensitive)
-                && QStringView(origin).sliced(scheme.size(), 3) == u"://"
-                && QStringView(origin).sliced(scheme.size() + 3).compare(QString::fromLatin1(host), Qt::CaseInsensitive) == 0;
+            && origin.startsWith(scheme, Qt::CaseInsensitive)
+            && QStringView(origin).sliced(scheme.size(), 3) == u"://"
+            && QStringView(origin)
+                   .sliced(scheme.size() + 3)
+                   .compare(QString::fromLatin1(host), Qt::CaseInsensitive)
+            == 0;
     };
     if (matches(secure ? u"https" : u"http", Http::headerValue(headers, "host")))
         return true;
-    const QByteArray proto = Http::headerValue(headers, "x-forwarded-proto").split(',').first().trimmed();
-    const QByteArray host = Http::headerValue(headers, "x-forwarded-host").split(',').first().trimmed();
-    return !proto.isEmpty() && matches(QString::fromLatin1(proto), host.isEmpty() ? Http::headerValue(headers, "host") : host);
+    const QByteArray proto
+        = Http::headerValue(headers, "x-forwarded-proto").split(',').first().trimmed();
+    const QByteArray host
+        = Http::headerValue(headers, "x-forwarded-host").split(',').first().trimmed();
+    return !proto.isEmpty()
+        && matches(
+            QString::fromLatin1(proto), host.isEmpty() ? Http::headerValue(headers, "host") : host);
 }
 
-bool EngineServerPrivate::originAllowed(const QByteArray &origin, const Http::HeaderList &headers,
-                                        bool secure) const
+bool EngineServerPrivate::originAllowed(
+    const QByteArray &origin, const Http::HeaderList &headers, bool secure) const
 {
     const CorsAllowedOrigins &cors = options.corsAllowedOrigins;
     const QString o = QString::fromUtf8(origin);
@@ -106,9 +116,7 @@ bool EngineServerPrivate::originAllowed(const QByteArray &origin, const Http::He
 }
 
 EngineServerPrivate::Verdict EngineServerPrivate::verify(const QByteArray &method,
-                                                         const QUrlQuery &query,
-                                                         const Http::HeaderList &headers,
-                                                         bool secure, bool upgrade) const
+    const QUrlQuery &query, const Http::HeaderList &headers, bool secure, bool upgrade) const
 {
     Verdict v;
     const QByteArray origin = Http::headerValue(headers, "origin");
@@ -122,7 +130,8 @@ EngineServerPrivate::Verdict EngineServerPrivate::verify(const QByteArray &metho
     if (!options.transports.contains(transport))
         return refuse(0, u"transport '%1' is not offered"_s.arg(transport));
     if (query.queryItemValue(u"EIO"_s) != u"4")
-        return refuse(5, u"EIO=%1 requested, only 4 is supported"_s.arg(query.queryItemValue(u"EIO"_s)));
+        return refuse(
+            5, u"EIO=%1 requested, only 4 is supported"_s.arg(query.queryItemValue(u"EIO"_s)));
     if (upgrade && transport != u"websocket")
         return refuse(3, u"upgrade request for transport %1"_s.arg(transport));
     const QString sid = query.queryItemValue(u"sid"_s);
@@ -149,8 +158,8 @@ EngineServerPrivate::Verdict EngineServerPrivate::verify(const QByteArray &metho
     return v;
 }
 
-Http::HeaderList EngineServerPrivate::corsHeaders(const Http::HeaderList &requestHeaders,
-                                                  bool originAllowed, bool preflight) const
+Http::HeaderList EngineServerPrivate::corsHeaders(
+    const Http::HeaderList &requestHeaders, bool originAllowed, bool preflight) const
 {
     const QByteArray origin = Http::headerValue(requestHeaders, "origin");
     if (origin.isEmpty() || !originAllowed
@@ -163,23 +172,24 @@ Http::HeaderList EngineServerPrivate::corsHeaders(const Http::HeaderList &reques
         h.append({QByteArrayLiteral("Access-Control-Allow-Credentials"), "true"});
     if (preflight) {
         h.append({QByteArrayLiteral("Access-Control-Allow-Methods"), "OPTIONS, GET, POST"});
-        const QByteArray asked = Http::headerValue(requestHeaders, "access-control-request-headers");
+        const QByteArray asked
+            = Http::headerValue(requestHeaders, "access-control-request-headers");
         if (!asked.isEmpty())
             h.append({QByteArrayLiteral("Access-Control-Allow-Headers"), asked});
     }
     return h;
 }
 
-void EngineServerPrivate::refuse(Http::Exchange &exchange, const Verdict &verdict,
-                                 const Http::HeaderList &cors)
+void EngineServerPrivate::refuse(
+    Http::Exchange &exchange, const Verdict &verdict, const Http::HeaderList &cors)
 {
     Q_Q(EngineServer);
     qCDebug(lcEngine) << "refused:" << errorMessages[verdict.code] << "-" << verdict.detail;
     exchange.setExtraHeaders(cors);
-    exchange.respond(errorStatus(verdict.code), {{"Content-Type", "application/json"}},
-                     errorBody(verdict.code));
+    exchange.respond(
+        errorStatus(verdict.code), {{"Content-Type", "application/json"}}, errorBody(verdict.code));
     Q_EMIT q->connectionError(EngineServer::ErrorCode(verdict.code),
-                              QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
+        QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
 }
 
 QString generateId()
@@ -188,18 +198,18 @@ QString generateId()
     QRandomGenerator::system()->fillRange(words);
     // 15 random bytes are exactly 20 URL-safe base64 characters.
     return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), 15)
-                                       .toBase64(QByteArray::Base64UrlEncoding));
+                                   .toBase64(QByteArray::Base64UrlEncoding));
 }
 
 QByteArray EngineServerPrivate::openPacket(const QString &sid, bool polling) const
 {
-    const bool offerUpgrade = polling && options.allowUpgrades
-            && options.transports.contains(u"websocket"_s);
+    const bool offerUpgrade
+        = polling && options.allowUpgrades && options.transports.contains(u"websocket"_s);
     return R"({"sid":")" + sid.toLatin1() + R"(","upgrades":)"
-            + (offerUpgrade ? R"(["websocket"])" : "[]") + R"(,"pingInterval":)"
-            + QByteArray::number(qint64(options.pingInterval.count())) + R"(,"pingTimeout":)"
-            + QByteArray::number(qint64(options.pingTimeout.count())) + R"(,"maxPayload":)"
-            + QByteArray::number(options.maxHttpBufferSize) + "}";
+        + (offerUpgrade ? R"(["websocket"])" : "[]") + R"(,"pingInterval":)"
+        + QByteArray::number(qint64(options.pingInterval.count())) + R"(,"pingTimeout":)"
+        + QByteArray::number(qint64(options.pingTimeout.count())) + R"(,"maxPayload":)"
+        + QByteArray::number(options.maxHttpBufferSize) + "}";
 }
 
 Http::HeaderList EngineServerPrivate::cookieHeaders(const QString &sid) const
@@ -282,13 +292,13 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
         // An attached QHttpServer that listens on its own port upgrades by itself once this
         // route returns; an answer written here reaches the client first and refuses it.
         const Verdict v = verifyUpgrade(request.query, request.headers, request.remoteAddress,
-                                        request.remotePort, request.secure);
+            request.remotePort, request.secure);
         if (v.code >= 0)
             refuse(exchange, v, {});
         return;
     }
-    const Verdict verdict = verify(request.method, request.query, request.headers, request.secure,
-                                   false);
+    const Verdict verdict
+        = verify(request.method, request.query, request.headers, request.secure, false);
     const Http::HeaderList cors = corsHeaders(request.headers, verdict.originAllowed, false);
     if (verdict.code >= 0) {
         refuse(exchange, verdict, cors);
@@ -299,8 +309,7 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
     const QString sid = request.query.queryItemValue(u"sid"_s);
     if (sid.isEmpty()) {
         const EngineHandshake hs = makeHandshake(request.url, request.query, request.headers,
-                                                 request.remoteAddress, request.remotePort,
-                                                 request.secure);
+            request.remoteAddress, request.remotePort, request.secure);
         if (allowRequest && !allowRequest(hs)) {
             refuse(exchange, {4, u"refused by allowRequest"_s}, cors);
             return;
@@ -308,7 +317,7 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
         EngineSocket *socket = createSession(hs);
         exchange.setExtraHeaders(cors + cookieHeaders(socket->id()));
         socket->d_func()->enqueue(EngineMessage(
-                EngineIo::Packet::text(EngineIo::PacketType::Open, openPacket(socket->id(), true))));
+            EngineIo::Packet::text(EngineIo::PacketType::Open, openPacket(socket->id(), true))));
         socket->d_func()->onPollGet(std::move(exchange));
         socket->d_func()->schedulePing();
         Q_EMIT q->newConnection(socket);
@@ -321,10 +330,8 @@ void EngineServerPrivate::handleHttp(Http::Request &&request, Http::Exchange &&e
         socket->d_func()->onPollPost(request.body, std::move(exchange));
 }
 
-
 static EngineHandshake makeHandshake(const QUrl &url, const QUrlQuery &query,
-                                     const Http::HeaderList &headers, const QHostAddress &peer,
-                                     quint16 peerPort, bool secure)
+    const Http::HeaderList &headers, const QHostAddress &peer, quint16 peerPort, bool secure)
 {
     EngineHandshake hs;
     hs.url = url;
@@ -338,9 +345,7 @@ static EngineHandshake makeHandshake(const QUrl &url, const QUrlQuery &query,
 }
 
 EngineServerPrivate::Verdict EngineServerPrivate::verifyUpgrade(const QUrlQuery &query,
-                                                                const Http::HeaderList &headers,
-                                                                const QHostAddress &peer,
-                                                                quint16 peerPort, bool secure) const
+    const Http::HeaderList &headers, const QHostAddress &peer, quint16 peerPort, bool secure) const
 {
     Verdict verdict = verify("GET", query, headers, secure, true);
     if (verdict.code < 0 && !query.hasQueryItem(u"sid"_s) && allowRequest
@@ -354,17 +359,17 @@ void EngineServerPrivate::takeUpgrade(QTcpSocket *socket, const RequestHead &hea
     Q_Q(EngineServer);
     const QUrlQuery query(QUrl::fromEncoded(head.target));
     const bool secure = qobject_cast<QSslSocket *>(socket) != nullptr;
-    const Verdict verdict = verifyUpgrade(query, head.headers, socket->peerAddress(),
-                                          socket->peerPort(), secure);
+    const Verdict verdict
+        = verifyUpgrade(query, head.headers, socket->peerAddress(), socket->peerPort(), secure);
     if (verdict.code >= 0) {
         qCDebug(lcEngine) << "refused WebSocket upgrade:" << errorMessages[verdict.code] << "-"
                           << verdict.detail;
         const Http::HeaderList cors = corsHeaders(head.headers, verdict.originAllowed, false);
         QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        EngineListener::reject(socket, errorStatus(verdict.code), "application/json",
-                               errorBody(verdict.code), cors);
+        EngineListener::reject(
+            socket, errorStatus(verdict.code), "application/json", errorBody(verdict.code), cors);
         Q_EMIT q->connectionError(EngineServer::ErrorCode(verdict.code),
-                                  QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
+            QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
         return;
     }
     webSockets->handleConnection(socket);
@@ -378,7 +383,6 @@ bool EngineServerPrivate::takeForeignWebSocket(QWebSocket *ws)
     Q_EMIT q->otherWebSocket(ws);
     return true;
 }
-
 
 QByteArray EngineServerPrivate::checkHead(QTcpSocket *socket, const RequestHead &head)
 {
@@ -404,7 +408,6 @@ void EngineServerPrivate::onWebSocketConnected()
         attachWebSocket(ws, true);
 }
 
-
 void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
 {
     Q_Q(EngineServer);
@@ -416,7 +419,8 @@ void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
         headers.append({name, request.rawHeader(name)});
     // QWebSocketServer names every URL ws://; our listeners are all TLS or none.
     const bool secure = options.ssl.has_value();
-    if (!verified && verifyUpgrade(query, headers, ws->peerAddress(), ws->peerPort(), secure).code >= 0) {
+    if (!verified
+        && verifyUpgrade(query, headers, ws->peerAddress(), ws->peerPort(), secure).code >= 0) {
         EngineSocketPrivate::closeWebSocket(ws, q);
         return;
     }
@@ -439,14 +443,15 @@ void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
     QUrl url = ws->requestUrl();
     url.setScheme(secure ? u"https"_s : u"http"_s);
     EngineSocket *socket = createSession(
-            makeHandshake(url, query, headers, ws->peerAddress(), ws->peerPort(), secure));
+        makeHandshake(url, query, headers, ws->peerAddress(), ws->peerPort(), secure));
     socket->d_func()->attachWebSocket(ws);
     socket->d_func()->schedulePing();
     Q_EMIT q->newConnection(socket);
 }
 
 EngineServer::EngineServer(const EngineOptions &options, QObject *parent)
-    : QObject(parent), d_ptr(std::make_unique<EngineServerPrivate>(this, options))
+    : QObject(parent)
+    , d_ptr(std::make_unique<EngineServerPrivate>(this, options))
 {
 }
 
@@ -502,7 +507,7 @@ bool EngineServer::isListening() const
 {
     Q_D(const EngineServer);
     return std::any_of(d->listeners.cbegin(), d->listeners.cend(),
-                       [](EngineListener *l) { return l->isListening(); });
+        [](EngineListener *l) { return l->isListening(); });
 }
 
 quint16 EngineServer::serverPort() const

@@ -24,7 +24,8 @@ class QSOCKETIO_EXPORT EngineServer : public QObject
     Q_PROPERTY(int clientsCount READ clientsCount NOTIFY clientsCountChanged)
 
 public:
-    // Engine.IO's error codes, sent as {"code":N,"message":"..."} with HTTP 400 (403 for Forbidden).
+    // Engine.IO's error codes, sent as {"code":N,"message":"..."} with HTTP 400 (403 for
+    // Forbidden).
     enum class ErrorCode {
         UnknownTransport = 0,
         UnknownSid = 1,
@@ -75,8 +76,8 @@ Q_SIGNALS:
     void newConnection(QSocketIo::EngineSocket *socket);
     void clientsCountChanged();
     // A request refused with an Engine.IO error (Node's "connection_error").
-    void connectionError(QSocketIo::EngineServer::ErrorCode code, const QString &message,
-                         const QString &detail);
+    void connectionError(
+        QSocketIo::EngineServer::ErrorCode code, const QString &message, const QString &detail);
     void closed();
     // Attached to an application's QHttpServer, the engine takes the WebSockets that server
     // upgrades (it has one queue for every path): those for the application's own paths come

@@ -28,7 +28,6 @@ public:
     void takeWebSocket(QWebSocket *ws) override { attachWebSocket(ws, false); }
     bool takeForeignWebSocket(QWebSocket *ws) override;
 
-
     EngineServer *q_ptr;
     EngineOptions options;
     QPointer<QHttpServer> http;
@@ -40,7 +39,7 @@ public:
     QHash<QTcpSocket *, EngineSocket *> heldPolls;
     std::function<bool(const EngineHandshake &)> allowRequest;
     QString errorString;
-    bool closing = false;         // close() was called; no new sessions
+    bool closing = false; // close() was called; no new sessions
     bool closeSignalled = false;
 
     QHttpServer *ensureHttp();
@@ -60,15 +59,15 @@ public:
         bool originAllowed = true; // no Origin header, or one CORS allows
     };
     Verdict verify(const QByteArray &method, const QUrlQuery &query,
-                   const Http::HeaderList &headers, bool secure, bool upgrade) const;
-    bool originAllowed(const QByteArray &origin, const Http::HeaderList &headers,
-                       bool secure) const;
+        const Http::HeaderList &headers, bool secure, bool upgrade) const;
+    bool originAllowed(
+        const QByteArray &origin, const Http::HeaderList &headers, bool secure) const;
     // The checks an upgrade request passes before its WebSocket handshake, whichever component
     // parsed it (our listener, or an attached QHttpServer listening on its own).
     Verdict verifyUpgrade(const QUrlQuery &query, const Http::HeaderList &headers,
-                          const QHostAddress &peer, quint16 peerPort, bool secure) const;
-    Http::HeaderList corsHeaders(const Http::HeaderList &requestHeaders, bool originAllowed,
-                                 bool preflight) const;
+        const QHostAddress &peer, quint16 peerPort, bool secure) const;
+    Http::HeaderList corsHeaders(
+        const Http::HeaderList &requestHeaders, bool originAllowed, bool preflight) const;
     void refuse(Http::Exchange &exchange, const Verdict &verdict, const Http::HeaderList &cors);
     static QByteArray errorBody(int code);
     static int errorStatus(int code) { return code == 4 ? 403 : 400; }

@@ -7,8 +7,8 @@
 #include <QtCore/qcoreevent.h>
 #include <QtCore/qtimer.h>
 
-#include <optional>
 #include <QtWebSockets/qwebsocket.h>
+#include <optional>
 
 namespace QSocketIo {
 
@@ -20,8 +20,11 @@ static constexpr int noopInterval = 100; // ms, how often a poll held during an 
 static constexpr qint64 writableLimit = 64 * 1024;
 
 EngineSocketPrivate::EngineSocketPrivate(EngineSocket *q, EngineServerPrivate *server,
-                                         const QString &id, const EngineHandshake &handshake)
-    : q_ptr(q), server(server), id(id), handshake(handshake)
+    const QString &id, const EngineHandshake &handshake)
+    : q_ptr(q)
+    , server(server)
+    , id(id)
+    , handshake(handshake)
 {
 }
 
@@ -32,7 +35,7 @@ struct EngineMessage::Data
 };
 
 EngineMessage::EngineMessage(const EngineIo::Packet &packet)
-    : d(std::make_shared<Data>(Data{packet, std::nullopt}))
+    : d(std::make_shared<Data>(Data {packet, std::nullopt}))
 {
 }
 
@@ -81,7 +84,8 @@ void EngineSocketPrivate::timerEvent(QTimerEvent *event)
         pongTimer.start(int(server->options.pingTimeout.count()), Qt::PreciseTimer, this);
     } else if (id == pongTimer.timerId()) {
         pongTimer.stop();
-        onClose(u"ping timeout"_s, u"no pong within %1 ms"_s.arg(server->options.pingTimeout.count()));
+        onClose(
+            u"ping timeout"_s, u"no pong within %1 ms"_s.arg(server->options.pingTimeout.count()));
     } else if (id == upgradeTimer.timerId()) {
         discardProbe(u"upgrade not completed in time"_s);
     } else if (id == noopTimer.timerId()) {
@@ -99,9 +103,9 @@ void EngineSocketPrivate::timerEvent(QTimerEvent *event)
 void EngineSocketPrivate::logTraffic(const char *direction, const Packet &packet) const
 {
     qCDebug(lcEngineTraffic).noquote()
-            << id << direction << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
-            << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
-                              : QString::fromUtf8(packet.data.left(200)));
+        << id << direction << (packet.binary ? u"binary"_s : QString::number(int(packet.type)))
+        << (packet.binary ? QString::number(packet.data.size()) + u" bytes"_s
+                          : QString::fromUtf8(packet.data.left(200)));
 }
 
 bool EngineSocketPrivate::enqueue(const EngineMessage &message)
@@ -121,12 +125,12 @@ bool EngineSocketPrivate::enqueue(const EngineMessage &message)
         // Packets sent in the same event-loop turn leave in one response.
         flushQueued = true;
         QMetaObject::invokeMethod(
-                this,
-                [this] {
-                    flushQueued = false;
-                    flushPoll();
-                },
-                Qt::QueuedConnection);
+            this,
+            [this] {
+                flushQueued = false;
+                flushPoll();
+            },
+            Qt::QueuedConnection);
     }
     return true;
 }
@@ -142,8 +146,7 @@ void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const EngineMessa
 void EngineSocketPrivate::answerPoll(Http::Exchange &exchange, const QByteArray &payload)
 {
     exchange.respond(200,
-                     {{"Content-Type", "text/plain; charset=UTF-8"}, {"Cache-Control", "no-store"}},
-                     payload);
+        {{"Content-Type", "text/plain; charset=UTF-8"}, {"Cache-Control", "no-store"}}, payload);
 }
 
 static QByteArray takePayload(QList<Packet> &buffer, qint64 &bufferBytes)
@@ -242,8 +245,8 @@ void EngineSocketPrivate::onPollPost(const QByteArray &body, Http::Exchange &&ex
     QList<Packet> packets;
     const EngineIo::DecodeError error = EngineIo::decodePayload(body, &packets);
     if (error != EngineIo::DecodeError::None) {
-        server->refuse(exchange, {3, u"malformed payload: %1"_s.arg(EngineIo::errorString(error))},
-                       {});
+        server->refuse(
+            exchange, {3, u"malformed payload: %1"_s.arg(EngineIo::errorString(error))}, {});
         onClose(u"parse error"_s, EngineIo::errorString(error));
         return;
     }
@@ -298,13 +301,13 @@ void EngineSocketPrivate::setupWebSocket(QWebSocket *socket)
         else if (socket == ws)
             onWebSocketText(text);
     });
-    connect(socket, &QWebSocket::binaryMessageReceived, this,
-            [this, socket](const QByteArray &bytes) {
-                if (socket == probe)
-                    discardProbe(u"binary frame during the probe"_s);
-                else if (socket == ws)
-                    onWebSocketBinary(bytes);
-            });
+    connect(
+        socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray &bytes) {
+            if (socket == probe)
+                discardProbe(u"binary frame during the probe"_s);
+            else if (socket == ws)
+                onWebSocketBinary(bytes);
+        });
     connect(socket, &QWebSocket::bytesWritten, this, [this, socket] {
         Q_Q(EngineSocket);
         if (socket == ws && socket->bytesToWrite() == 0)
@@ -343,8 +346,8 @@ void EngineSocketPrivate::attachWebSocket(QWebSocket *socket)
     transport = Transport::WebSocket;
     ws = socket;
     setupWebSocket(socket);
-    writeToWebSocket(ws, EngineMessage(Packet::text(PacketType::Open,
-                                                   server->openPacket(id, /*polling*/ false))));
+    writeToWebSocket(ws,
+        EngineMessage(Packet::text(PacketType::Open, server->openPacket(id, /*polling*/ false))));
 }
 
 void EngineSocketPrivate::onWebSocketText(const QString &text)
@@ -352,8 +355,8 @@ void EngineSocketPrivate::onWebSocketText(const QString &text)
     Packet packet;
     const EngineIo::DecodeError error = EngineIo::decodeTextFrame(text.toUtf8(), &packet);
     if (error != EngineIo::DecodeError::None) {
-        qCWarning(lcEngine) << "session" << id << "sent a malformed packet:"
-                            << EngineIo::errorString(error);
+        qCWarning(lcEngine) << "session" << id
+                            << "sent a malformed packet:" << EngineIo::errorString(error);
         onClose(u"parse error"_s, EngineIo::errorString(error));
         return;
     }
@@ -469,8 +472,8 @@ void EngineSocketPrivate::onClose(const QString &reason, const QString &descript
         q->deleteLater();
 }
 
-EngineSocket::EngineSocket(EngineServerPrivate *server, const QString &id,
-                           const EngineHandshake &handshake)
+EngineSocket::EngineSocket(
+    EngineServerPrivate *server, const QString &id, const EngineHandshake &handshake)
     : d_ptr(std::make_unique<EngineSocketPrivate>(this, server, id, handshake))
 {
 }

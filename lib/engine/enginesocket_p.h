@@ -22,7 +22,7 @@ public:
     enum class Transport { Polling, WebSocket };
 
     EngineSocketPrivate(EngineSocket *q, EngineServerPrivate *server, const QString &id,
-                        const EngineHandshake &handshake);
+        const EngineHandshake &handshake);
     ~EngineSocketPrivate() override;
 
     EngineSocket *q_ptr;
@@ -43,9 +43,9 @@ public:
     // packets are processed in the order the client sent them.
     QPointer<QTcpSocket> postInProgress;
 
-    QWebSocket *ws = nullptr;    // the WebSocket transport, once upgraded (or from the start)
+    QWebSocket *ws = nullptr; // the WebSocket transport, once upgraded (or from the start)
     QWebSocket *probe = nullptr; // a WebSocket that is being probed for the upgrade
-    bool probed = false;         // "2probe" answered
+    bool probed = false; // "2probe" answered
 
     QBasicTimer pingTimer;
     QBasicTimer pongTimer;

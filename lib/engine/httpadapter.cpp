@@ -55,16 +55,26 @@ static QByteArray methodName(QHttpServerRequest::Method method)
 {
     using M = QHttpServerRequest::Method;
     switch (method) {
-    case M::Get: return QByteArrayLiteral("GET");
-    case M::Put: return QByteArrayLiteral("PUT");
-    case M::Delete: return QByteArrayLiteral("DELETE");
-    case M::Post: return QByteArrayLiteral("POST");
-    case M::Head: return QByteArrayLiteral("HEAD");
-    case M::Options: return QByteArrayLiteral("OPTIONS");
-    case M::Patch: return QByteArrayLiteral("PATCH");
-    case M::Connect: return QByteArrayLiteral("CONNECT");
-    case M::Trace: return QByteArrayLiteral("TRACE");
-    default: return QByteArrayLiteral("UNKNOWN");
+    case M::Get:
+        return QByteArrayLiteral("GET");
+    case M::Put:
+        return QByteArrayLiteral("PUT");
+    case M::Delete:
+        return QByteArrayLiteral("DELETE");
+    case M::Post:
+        return QByteArrayLiteral("POST");
+    case M::Head:
+        return QByteArrayLiteral("HEAD");
+    case M::Options:
+        return QByteArrayLiteral("OPTIONS");
+    case M::Patch:
+        return QByteArrayLiteral("PATCH");
+    case M::Connect:
+        return QByteArrayLiteral("CONNECT");
+    case M::Trace:
+        return QByteArrayLiteral("TRACE");
+    default:
+        return QByteArrayLiteral("UNKNOWN");
     }
 }
 
@@ -139,7 +149,7 @@ void bindListener(QHttpServer *server, QTcpServer *listener)
 void pushDisposition(QTcpSocket *socket, Disposition disposition)
 {
     socket->setProperty(dispositionProperty,
-                        socket->property(dispositionProperty).toByteArray() + char(disposition));
+        socket->property(dispositionProperty).toByteArray() + char(disposition));
 }
 
 } // namespace QSocketIo::Http

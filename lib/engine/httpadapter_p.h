@@ -56,8 +56,8 @@ public:
     void respond(int status, const HeaderList &headers, const QByteArray &body);
 
 private:
-    friend void addRoute(QHttpServer *, const QString &, QObject *,
-                         std::function<void(Request &&, Exchange &&)>);
+    friend void addRoute(
+        QHttpServer *, const QString &, QObject *, std::function<void(Request &&, Exchange &&)>);
     std::unique_ptr<QHttpServerResponder> m_responder;
     QPointer<QTcpSocket> m_socket;
     HeaderList m_extraHeaders;
@@ -66,7 +66,8 @@ private:
 
 using Handler = std::function<void(Request &&, Exchange &&)>;
 
-// Routes every method on `path` (normalised, "/x/") and on the same path without its trailing slash.
+// Routes every method on `path` (normalised, "/x/") and on the same path without its trailing
+// slash.
 void addRoute(QHttpServer *server, const QString &path, QObject *context, Handler handler);
 
 QHttpServer *createServer(QObject *parent);
@@ -87,7 +88,7 @@ void bindListener(QHttpServer *server, QTcpServer *listener);
 enum class Disposition : char {
     KeepAlive = 'k',
     Close = 'c', // answer, then close the connection
-    Drop = 'd',  // pipelined after a request that asked for the close: not processed
+    Drop = 'd', // pipelined after a request that asked for the close: not processed
 };
 void pushDisposition(QTcpSocket *socket, Disposition disposition);
 

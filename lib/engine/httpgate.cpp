@@ -26,7 +26,7 @@ static bool headerHasToken(QByteArrayView value, QByteArrayView token)
 bool RequestHead::isWebSocketUpgrade() const
 {
     return method == "GET" && headerHasToken(header("upgrade"), "websocket")
-            && headerHasToken(header("connection"), "upgrade");
+        && headerHasToken(header("connection"), "upgrade");
 }
 
 bool RequestHead::wantsClose() const
@@ -70,17 +70,20 @@ bool parseRequestHead(QByteArrayView head, RequestHead *out)
     while (lineEnd >= 0) {
         const qsizetype start = lineEnd + 2;
         lineEnd = head.indexOf("\r\n", start);
-        const QByteArrayView line = head.sliced(start, (lineEnd < 0 ? head.size() : lineEnd) - start);
+        const QByteArrayView line
+            = head.sliced(start, (lineEnd < 0 ? head.size() : lineEnd) - start);
         const qsizetype colon = line.indexOf(':');
         if (colon <= 0 || !isToken(line.first(colon)))
             return false; // also refuses obsolete line folding
-        out->headers.append({line.first(colon).toByteArray(),
-                             line.sliced(colon + 1).trimmed().toByteArray()});
+        out->headers.append(
+            {line.first(colon).toByteArray(), line.sliced(colon + 1).trimmed().toByteArray()});
     }
     return true;
 }
 
-EngineMount::EngineMount(QHttpServer *http) : QObject(http), m_http(http)
+EngineMount::EngineMount(QHttpServer *http)
+    : QObject(http)
+    , m_http(http)
 {
     Http::onWebSockets(http, this, [this] { takeWebSockets(); });
 }
@@ -110,7 +113,7 @@ void EngineMount::takeWebSockets()
         }
         // QtHttpServer has one queue for every path: the application gets its own from us.
         const bool taken = std::any_of(m_endpoints.cbegin(), m_endpoints.cend(),
-                                       [ws](EngineEndpoint *e) { return e->takeForeignWebSocket(ws); });
+            [ws](EngineEndpoint *e) { return e->takeForeignWebSocket(ws); });
         if (!taken) {
             connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
             ws->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("no handler"));
@@ -119,7 +122,9 @@ void EngineMount::takeWebSockets()
 }
 
 EngineListener::EngineListener(const EngineOptions &options, EngineMount *mount, QObject *parent)
-    : QTcpServer(parent), m_options(options), m_mount(mount)
+    : QTcpServer(parent)
+    , m_options(options)
+    , m_mount(mount)
 {
     setListenBacklogSize(options.listenBacklog);
 }
@@ -151,15 +156,14 @@ void EngineListener::incomingConnection(qintptr descriptor)
 }
 
 void EngineListener::reject(QTcpSocket *socket, int status, const QByteArray &contentType,
-                            const QByteArray &body, const Http::HeaderList &extraHeaders)
+    const QByteArray &body, const Http::HeaderList &extraHeaders)
 {
-    static const QHash<int, QByteArray> reasons = {
-        {400, "Bad Request"}, {403, "Forbidden"}, {404, "Not Found"}, {408, "Request Timeout"},
-        {413, "Payload Too Large"}, {431, "Request Header Fields Too Large"},
-        {503, "Service Unavailable"}};
+    static const QHash<int, QByteArray> reasons = {{400, "Bad Request"}, {403, "Forbidden"},
+        {404, "Not Found"}, {408, "Request Timeout"}, {413, "Payload Too Large"},
+        {431, "Request Header Fields Too Large"}, {503, "Service Unavailable"}};
     QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' '
-            + reasons.value(status, "Error") + "\r\nConnection: close\r\nContent-Type: "
-            + contentType + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+        + reasons.value(status, "Error") + "\r\nConnection: close\r\nContent-Type: " + contentType
+        + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     for (const auto &h : extraHeaders)
         response += h.first + ": " + h.second + "\r\n";
     response += "\r\n" + body;
@@ -168,12 +172,14 @@ void EngineListener::reject(QTcpSocket *socket, int status, const QByteArray &co
 }
 
 ConnectionGate::ConnectionGate(QTcpSocket *socket, EngineListener *listener)
-    : QObject(socket), m_socket(socket), m_listener(listener)
+    : QObject(socket)
+    , m_socket(socket)
+    , m_listener(listener)
 {
     const EngineOptions &options = listener->options();
     m_idleLimit = options.idleTimeout.count() > 0
-            ? options.idleTimeout.count()
-            : options.pingInterval.count() + options.pingTimeout.count();
+        ? options.idleTimeout.count()
+        : options.pingInterval.count() + options.pingTimeout.count();
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGate::beforeHttp);
     connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_lastActivity.start(); });
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
@@ -307,7 +313,8 @@ bool ConnectionGate::analyze(QByteArrayView data)
             }
             bool ok = false;
             const qsizetype semicolon = line.indexOf(';');
-            m_remaining = (semicolon < 0 ? line : line.first(semicolon)).trimmed().toLongLong(&ok, 16);
+            m_remaining
+                = (semicolon < 0 ? line : line.first(semicolon)).trimmed().toLongLong(&ok, 16);
             if (!ok || m_remaining < 0) {
                 fail(400, "malformed chunked body");
                 return false;

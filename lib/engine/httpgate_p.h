@@ -96,7 +96,7 @@ public:
 
     // Writes a complete response and closes the connection once it is sent.
     static void reject(QTcpSocket *socket, int status, const QByteArray &contentType,
-                       const QByteArray &body, const Http::HeaderList &extraHeaders = {});
+        const QByteArray &body, const Http::HeaderList &extraHeaders = {});
 
 protected:
     void incomingConnection(qintptr descriptor) override;
@@ -126,22 +126,22 @@ private:
     bool onHead(const RequestHead &head);
     void endOfRequest();
     void fail(int status, const QByteArray &message,
-              const QByteArray &contentType = "text/plain; charset=UTF-8");
+        const QByteArray &contentType = "text/plain; charset=UTF-8");
     void detachFromHttp();
     void handToHttpOnce();
 
     QTcpSocket *m_socket;
     EngineListener *m_listener;
-    bool m_handed = false;   // QtHttpServer reads this connection
-    qint64 m_bodyLimit = -1;  // the current request's engine's limit; -1: not an engine request
+    bool m_handed = false; // QtHttpServer reads this connection
+    qint64 m_bodyLimit = -1; // the current request's engine's limit; -1: not an engine request
     bool m_closeRequested = false;
     qsizetype m_analyzed = 0; // unread bytes at the socket's front already analyzed
     State m_state = State::Head;
-    QByteArray m_line;        // the head (or chunk-size / trailer line) being accumulated
-    qint64 m_remaining = 0;   // bytes left in the body or chunk
-    qint64 m_bodySize = 0;    // chunked bodies: bytes so far
+    QByteArray m_line; // the head (or chunk-size / trailer line) being accumulated
+    qint64 m_remaining = 0; // bytes left in the body or chunk
+    qint64 m_bodySize = 0; // chunked bodies: bytes so far
     QBasicTimer m_requestTimer; // runs from a request's first byte to the end of its body
-    QBasicTimer m_idleTimer;    // checks m_lastActivity now and then
+    QBasicTimer m_idleTimer; // checks m_lastActivity now and then
     QElapsedTimer m_lastActivity;
     qint64 m_idleLimit;
 };

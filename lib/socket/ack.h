@@ -46,7 +46,10 @@ struct QSOCKETIO_EXPORT ConnectError
 class QSOCKETIO_EXPORT Next
 {
 public:
-    explicit Next(std::function<void(const ConnectError *)> fn) : m_fn(std::move(fn)) { }
+    explicit Next(std::function<void(const ConnectError *)> fn)
+        : m_fn(std::move(fn))
+    {
+    }
     void operator()() const { m_fn(nullptr); }
     void operator()(const ConnectError &error) const { m_fn(&error); }
 

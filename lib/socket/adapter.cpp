@@ -21,7 +21,11 @@ static Adapter::Factory &defaultFactoryRef()
     return factory;
 }
 
-Adapter::Adapter(Namespace *ns) : QObject(nullptr), m_nsp(ns) { }
+Adapter::Adapter(Namespace *ns)
+    : QObject(nullptr)
+    , m_nsp(ns)
+{
+}
 
 Adapter::~Adapter() = default;
 
@@ -41,7 +45,7 @@ Socket *Adapter::localSocket(const QString &sid) const
 }
 
 bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
-                      const EngineMessages &messages, bool isVolatile) const
+    const EngineMessages &messages, bool isVolatile) const
 {
     Socket *socket = m_nsp->socket(sid);
     if (!socket)
@@ -55,18 +59,17 @@ bool Adapter::deliver(const QString &sid, const SocketIo::Packet &packet,
 }
 
 void Adapter::expectAck(const QString &sid, qint64 id,
-                        std::function<void(const QVariantList &)> onAck,
-                        std::chrono::milliseconds timeout) const
+    std::function<void(const QVariantList &)> onAck, std::chrono::milliseconds timeout) const
 {
     Socket *socket = m_nsp->socket(sid);
     if (!socket)
         return;
     socket->d_func()->registerAck(
-            [onAck](bool timedOut, const QVariantList &args) {
-                if (!timedOut)
-                    onAck(args);
-            },
-            timeout, id);
+        [onAck](bool timedOut, const QVariantList &args) {
+            if (!timedOut)
+                onAck(args);
+        },
+        timeout, id);
 }
 
 } // namespace QSocketIo

@@ -26,13 +26,13 @@ QSOCKETIO_EXPORT EngineMessages prepare(const SocketIo::Packet &packet);
 struct QSOCKETIO_EXPORT BroadcastFlags
 {
     bool isVolatile = false; // dropped for sockets whose transport is not writable
-    bool local = false;      // this node only (matters for cluster adapters)
-    std::chrono::milliseconds timeout{0}; // of a broadcast with acks
+    bool local = false; // this node only (matters for cluster adapters)
+    std::chrono::milliseconds timeout {0}; // of a broadcast with acks
 };
 
 struct QSOCKETIO_EXPORT BroadcastOptions
 {
-    QSet<QString> rooms;  // empty: every socket of the namespace
+    QSet<QString> rooms; // empty: every socket of the namespace
     QSet<QString> except; // rooms (socket ids included) whose sockets are skipped
     BroadcastFlags flags;
 };
@@ -55,8 +55,9 @@ public:
     // Like broadcast(), with an ack id per packet; `onCount` learns how many sockets got it
     // (all nodes), `onAck` each answer.
     virtual void broadcastWithAck(const SocketIo::Packet &packet, const BroadcastOptions &options,
-                                  std::function<void(int clientCount)> onCount,
-                                  std::function<void(const QVariantList &args)> onAck) = 0;
+        std::function<void(int clientCount)> onCount,
+        std::function<void(const QVariantList &args)> onAck)
+        = 0;
 
     virtual QSet<QString> sockets(const QSet<QString> &rooms) const = 0;
     virtual QSet<QString> socketRooms(const QString &sid) const = 0;
@@ -83,12 +84,12 @@ Q_SIGNALS:
 protected:
     // Writes an encoded packet to one local socket; false when there is no such socket or a
     // volatile packet was dropped.
-    bool deliver(const QString &sid, const SocketIo::Packet &packet,
-                 const EngineMessages &messages, bool isVolatile) const;
+    bool deliver(const QString &sid, const SocketIo::Packet &packet, const EngineMessages &messages,
+        bool isVolatile) const;
     // Registers an ack for a packet sent to a local socket through deliver(); forgotten after
     // `timeout` (or when the socket goes).
     void expectAck(const QString &sid, qint64 id, std::function<void(const QVariantList &)> onAck,
-                   std::chrono::milliseconds timeout) const;
+        std::chrono::milliseconds timeout) const;
     Socket *localSocket(const QString &sid) const;
 
 private:

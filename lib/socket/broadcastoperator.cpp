@@ -10,7 +10,8 @@ using SocketIo::Packet;
 using SocketIo::PacketType;
 
 BroadcastOperator::BroadcastOperator(Namespace *nsp, const BroadcastOptions &options)
-    : m_nsp(nsp), m_options(options)
+    : m_nsp(nsp)
+    , m_options(options)
 {
 }
 
@@ -58,7 +59,6 @@ BroadcastOperator BroadcastOperator::local() const
     return b;
 }
 
-
 bool BroadcastOperator::emitEvent(const QString &event, const QVariantList &args) const
 {
     if (!m_nsp)
@@ -68,10 +68,9 @@ bool BroadcastOperator::emitEvent(const QString &event, const QVariantList &args
     return true;
 }
 
-void BroadcastOperator::emitWithAck(
-        const QString &event, const QVariantList &args,
-        std::function<void(bool, const QList<QVariantList> &)> callback,
-        std::chrono::milliseconds timeout) const
+void BroadcastOperator::emitWithAck(const QString &event, const QVariantList &args,
+    std::function<void(bool, const QList<QVariantList> &)> callback,
+    std::chrono::milliseconds timeout) const
 {
     const QList<Namespace *> targets = m_nsp ? m_nsp->d_func()->targets() : QList<Namespace *>();
     struct State
@@ -109,24 +108,24 @@ void BroadcastOperator::emitWithAck(
         Packet p = eventPacket(target->name(), event, args);
         p.id = target->d_func()->nextAckId++;
         target->adapter()->broadcastWithAck(
-                p, options,
-                [state, check](int count) {
-                    state->expected += count;
-                    --state->pendingCounts;
-                    check();
-                },
-                [state, check](const QVariantList &answer) {
-                    if (state->done)
-                        return;
-                    state->responses.append(answer);
-                    check();
-                });
+            p, options,
+            [state, check](int count) {
+                state->expected += count;
+                --state->pendingCounts;
+                check();
+            },
+            [state, check](const QVariantList &answer) {
+                if (state->done)
+                    return;
+                state->responses.append(answer);
+                check();
+            });
     }
 }
 
 void BroadcastOperator::socketsJoin(const QString &room) const
 {
-    socketsJoin(QStringList{room});
+    socketsJoin(QStringList {room});
 }
 
 void BroadcastOperator::socketsJoin(const QStringList &rooms) const

@@ -30,8 +30,8 @@ public:
     // Every recipient's answer; `callback` runs once all answered or the timeout passed, with
     // the answers received (timedOut tells whether some are missing).
     void emitWithAck(const QString &event, const QVariantList &args,
-                     std::function<void(bool timedOut, const QList<QVariantList> &responses)> callback,
-                     std::chrono::milliseconds timeout) const;
+        std::function<void(bool timedOut, const QList<QVariantList> &responses)> callback,
+        std::chrono::milliseconds timeout) const;
 
     void socketsJoin(const QString &room) const;
     void socketsJoin(const QStringList &rooms) const;

@@ -11,7 +11,7 @@ using SocketIo::Packet;
 using SocketIo::PacketType;
 
 Ack::Ack(std::function<void(const QVariantList &)> send)
-    : m_state(std::make_shared<State>(State{std::move(send), false}))
+    : m_state(std::make_shared<State>(State {std::move(send), false}))
 {
 }
 
@@ -38,23 +38,25 @@ QByteArray Handshake::header(QByteArrayView name) const
 }
 
 // A handler's exception must not end the connection, nor the server.
-template<typename F>
-static void guarded(const QString &socketId, const QString &what, F &&f)
+template <typename F> static void guarded(const QString &socketId, const QString &what, F &&f)
 {
     try {
         f();
     } catch (const std::exception &e) {
-        qCWarning(lcSocket).noquote() << "handler for" << what << "of socket" << socketId
-                                      << "threw:" << e.what();
+        qCWarning(lcSocket).noquote()
+            << "handler for" << what << "of socket" << socketId << "threw:" << e.what();
     } catch (...) {
-        qCWarning(lcSocket).noquote() << "handler for" << what << "of socket" << socketId
-                                      << "threw a non-standard exception";
+        qCWarning(lcSocket).noquote()
+            << "handler for" << what << "of socket" << socketId << "threw a non-standard exception";
     }
 }
 
-SocketPrivate::SocketPrivate(Socket *q, Namespace *nsp, const QString &id, Client *client,
-                             const QVariant &auth)
-    : q_ptr(q), nsp(nsp), id(id), client(client)
+SocketPrivate::SocketPrivate(
+    Socket *q, Namespace *nsp, const QString &id, Client *client, const QVariant &auth)
+    : q_ptr(q)
+    , nsp(nsp)
+    , id(id)
+    , client(client)
 {
     const EngineHandshake &e = client->connection->handshake();
     handshake.headers = e.headers;
@@ -101,8 +103,8 @@ void SocketPrivate::notifyOutgoing(const Packet &packet)
         guarded(id, u"outgoing "_s + event, [&] { h(event, args); });
 }
 
-qint64 SocketPrivate::registerAck(AckCallback callback, std::chrono::milliseconds timeout,
-                                  qint64 ackId)
+qint64 SocketPrivate::registerAck(
+    AckCallback callback, std::chrono::milliseconds timeout, qint64 ackId)
 {
     if (ackId < 0)
         ackId = nsp->d_func()->nextAckId++;
@@ -250,18 +252,37 @@ void SocketPrivate::onClose(const QString &reason)
 }
 
 Socket::Socket(Namespace *nsp, const QString &id, Client *client, const QVariant &auth)
-    : QObject(nsp), d_ptr(std::make_unique<SocketPrivate>(this, nsp, id, client, auth))
+    : QObject(nsp)
+    , d_ptr(std::make_unique<SocketPrivate>(this, nsp, id, client, auth))
 {
 }
 
 Socket::~Socket() = default;
 
-QString Socket::id() const { return d_func()->id; }
-Namespace *Socket::nsp() const { return d_func()->nsp; }
-SocketServer *Socket::server() const { return d_func()->nsp->server(); }
-const Handshake &Socket::handshake() const { return d_func()->handshake; }
-bool Socket::isConnected() const { return d_func()->connected(); }
-QVariantMap &Socket::data() { return d_func()->data; }
+QString Socket::id() const
+{
+    return d_func()->id;
+}
+Namespace *Socket::nsp() const
+{
+    return d_func()->nsp;
+}
+SocketServer *Socket::server() const
+{
+    return d_func()->nsp->server();
+}
+const Handshake &Socket::handshake() const
+{
+    return d_func()->handshake;
+}
+bool Socket::isConnected() const
+{
+    return d_func()->connected();
+}
+QVariantMap &Socket::data()
+{
+    return d_func()->data;
+}
 
 EngineSocket *Socket::engineSocket() const
 {
@@ -283,7 +304,7 @@ QSet<QString> Socket::rooms() const
 
 void Socket::join(const QString &room)
 {
-    join(QStringList{room});
+    join(QStringList {room});
 }
 
 void Socket::join(const QStringList &rooms)
@@ -300,7 +321,6 @@ void Socket::leave(const QString &room)
     d->nsp->adapter()->del(d->id, room);
 }
 
-
 bool Socket::emitEvent(const QString &event, const QVariantList &args)
 {
     Q_D(Socket);
@@ -314,7 +334,7 @@ bool Socket::emitVolatile(const QString &event, const QVariantList &args)
 }
 
 void Socket::emitWithAck(const QString &event, const QVariantList &args, AckCallback callback,
-                         std::chrono::milliseconds timeout)
+    std::chrono::milliseconds timeout)
 {
     Q_D(Socket);
     Packet p = eventPacket(d->nsp->name(), event, args);
@@ -322,8 +342,8 @@ void Socket::emitWithAck(const QString &event, const QVariantList &args, AckCall
     d->sendPacket(p);
 }
 
-qint64 Socket::emitWithAck(const QString &event, const QVariantList &args,
-                           std::chrono::milliseconds timeout)
+qint64 Socket::emitWithAck(
+    const QString &event, const QVariantList &args, std::chrono::milliseconds timeout)
 {
     Q_D(Socket);
     Packet p = eventPacket(d->nsp->name(), event, args);

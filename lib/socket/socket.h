@@ -26,7 +26,7 @@ struct QSOCKETIO_EXPORT Handshake
     QUrlQuery query;
     QHostAddress address;
     QDateTime time; // when the Engine.IO connection was made
-    QVariant auth;  // the CONNECT payload (a map), or invalid
+    QVariant auth; // the CONNECT payload (a map), or invalid
     bool secure = false;
     QUrl url;
 
@@ -46,7 +46,8 @@ public:
     using AnyHandler = std::function<void(const QString &event, const QVariantList &args)>;
     // Sees each incoming event before any handler, and may change its arguments; next() passes
     // it on, next(error) drops it and emits middlewareError() (as Node's socket "error").
-    using PacketMiddleware = std::function<void(const QString &event, QVariantList &args, const Next &next)>;
+    using PacketMiddleware
+        = std::function<void(const QString &event, QVariantList &args, const Next &next)>;
 
     ~Socket() override;
 
@@ -69,10 +70,10 @@ public:
     bool emitEvent(const QString &event, const QVariantList &args = {});
     // The client's ack arrives through `callback` (or the timeout with timedOut set).
     void emitWithAck(const QString &event, const QVariantList &args, AckCallback callback,
-                     std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
+        std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
     // Signal form: the result arrives as acknowledged(id, args) or ackTimedOut(id).
     qint64 emitWithAck(const QString &event, const QVariantList &args,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
+        std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
     // A volatile emit is dropped when the transport cannot take it now.
     bool emitVolatile(const QString &event, const QVariantList &args = {});
 

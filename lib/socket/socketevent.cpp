@@ -12,8 +12,8 @@ static QList<SocketEventRegistration> &registry()
 }
 Q_CONSTINIT static QBasicMutex registryMutex;
 
-bool registerSocketEvent(SocketEventFunction function, const char *file, int line,
-                         const char *event, const char *nsp)
+bool registerSocketEvent(
+    SocketEventFunction function, const char *file, int line, const char *event, const char *nsp)
 {
     QMutexLocker lock(&registryMutex);
     registry().append({event, nsp, function, file, line});

@@ -33,7 +33,7 @@ struct QSOCKETIO_EXPORT SocketEventRegistration
 };
 
 QSOCKETIO_EXPORT bool registerSocketEvent(SocketEventFunction function, const char *file, int line,
-                                          const char *event, const char *nsp = "/");
+    const char *event, const char *nsp = "/");
 QSOCKETIO_EXPORT QList<SocketEventRegistration> registeredSocketEvents();
 
 } // namespace QSocketIo
@@ -41,11 +41,11 @@ QSOCKETIO_EXPORT QList<SocketEventRegistration> registeredSocketEvents();
 #define QSIO_CONCAT_(a, b) a##b
 #define QSIO_CONCAT(a, b) QSIO_CONCAT_(a, b)
 #define SOCKET_EVENT(...)                                                                          \
-    static void QSIO_CONCAT(qsioSocketEvent_, __LINE__)(QSocketIo::Socket *, const QVariantList &,  \
-                                                        const QSocketIo::Ack &);                   \
-    [[maybe_unused]] static const bool QSIO_CONCAT(qsioSocketEventRegistered_, __LINE__) =         \
-            QSocketIo::registerSocketEvent(&QSIO_CONCAT(qsioSocketEvent_, __LINE__), __FILE__,    \
-                                           __LINE__, __VA_ARGS__);                                 \
     static void QSIO_CONCAT(qsioSocketEvent_, __LINE__)(                                           \
-            [[maybe_unused]] QSocketIo::Socket * socket, [[maybe_unused]] const QVariantList &args, \
-            [[maybe_unused]] const QSocketIo::Ack &ack)
+        QSocketIo::Socket *, const QVariantList &, const QSocketIo::Ack &);                        \
+    [[maybe_unused]] static const bool QSIO_CONCAT(qsioSocketEventRegistered_, __LINE__)           \
+        = QSocketIo::registerSocketEvent(                                                          \
+            &QSIO_CONCAT(qsioSocketEvent_, __LINE__), __FILE__, __LINE__, __VA_ARGS__);            \
+    static void QSIO_CONCAT(qsioSocketEvent_, __LINE__)(                                           \
+        [[maybe_unused]] QSocketIo::Socket * socket, [[maybe_unused]] const QVariantList &args,    \
+        [[maybe_unused]] const QSocketIo::Ack &ack)

@@ -12,9 +12,12 @@ using namespace Qt::StringLiterals;
 using SocketIo::Packet;
 using SocketIo::PacketType;
 
-NamespacePrivate::NamespacePrivate(Namespace *q, SocketServer *server, const QString &name,
-                                   Namespace *parent)
-    : q_ptr(q), server(server), name(name), parent(parent)
+NamespacePrivate::NamespacePrivate(
+    Namespace *q, SocketServer *server, const QString &name, Namespace *parent)
+    : q_ptr(q)
+    , server(server)
+    , name(name)
+    , parent(parent)
 {
 }
 
@@ -107,7 +110,7 @@ void NamespacePrivate::sendConnect(Socket *socket, Client *client)
     Packet reply;
     reply.type = PacketType::Connect;
     reply.nsp = name;
-    reply.data = QVariantMap{{u"sid"_s, sd->id}};
+    reply.data = QVariantMap {{u"sid"_s, sd->id}};
     client->writePacket(reply);
     sd->state = SocketPrivate::State::Connected;
     for (const EngineMessages &messages : std::exchange(sd->pending, {}))
@@ -120,7 +123,7 @@ void NamespacePrivate::refuse(Socket *socket, Client *client, const ConnectError
     Packet refusal;
     refusal.type = PacketType::ConnectError;
     refusal.nsp = name;
-    QVariantMap payload{{u"message"_s, error.message}};
+    QVariantMap payload {{u"message"_s, error.message}};
     if (error.data.isValid())
         payload.insert(u"data"_s, error.data);
     refusal.data = payload;
@@ -137,7 +140,7 @@ bool NamespacePrivate::runConnectHandlers(Socket *socket, ConnectError *error)
         for (const auto &handler : std::as_const(n->connectHandlers)) {
             try {
                 if (!handler(socket, socket->handshake().auth)) {
-                    *error = ConnectError{u"Connection rejected by server"_s, {}};
+                    *error = ConnectError {u"Connection rejected by server"_s, {}};
                     return false;
                 }
             } catch (const ConnectError &e) {
@@ -145,11 +148,11 @@ bool NamespacePrivate::runConnectHandlers(Socket *socket, ConnectError *error)
                 return false;
             } catch (const std::exception &e) {
                 qCWarning(lcSocket) << "connect handler of" << n->name << "threw:" << e.what();
-                *error = ConnectError{u"Internal server error"_s, {}};
+                *error = ConnectError {u"Internal server error"_s, {}};
                 return false;
             } catch (...) {
                 qCWarning(lcSocket) << "connect handler of" << n->name << "threw";
-                *error = ConnectError{u"Internal server error"_s, {}};
+                *error = ConnectError {u"Internal server error"_s, {}};
                 return false;
             }
             if (!guard)
@@ -159,8 +162,8 @@ bool NamespacePrivate::runConnectHandlers(Socket *socket, ConnectError *error)
     return true;
 }
 
-void NamespacePrivate::runMiddlewares(Socket *socket, int index,
-                                      std::function<void(const ConnectError *)> done)
+void NamespacePrivate::runMiddlewares(
+    Socket *socket, int index, std::function<void(const ConnectError *)> done)
 {
     // The parent's middlewares run before the child's own.
     QList<Namespace::ConnectMiddleware> all;
@@ -185,10 +188,10 @@ void NamespacePrivate::runMiddlewares(Socket *socket, int index,
         all.at(index)(socket, next);
     } catch (const std::exception &e) {
         qCWarning(lcSocket) << "connect middleware of" << name << "threw:" << e.what();
-        next(ConnectError{u"Internal server error"_s, {}});
+        next(ConnectError {u"Internal server error"_s, {}});
     } catch (...) {
         qCWarning(lcSocket) << "connect middleware of" << name << "threw";
-        next(ConnectError{u"Internal server error"_s, {}});
+        next(ConnectError {u"Internal server error"_s, {}});
     }
 }
 
@@ -215,7 +218,8 @@ void NamespacePrivate::remove(Socket *socket, const QString &reason)
 }
 
 Namespace::Namespace(SocketServer *server, const QString &name, Namespace *parent)
-    : QObject(server), d_ptr(std::make_unique<NamespacePrivate>(this, server, name, parent))
+    : QObject(server)
+    , d_ptr(std::make_unique<NamespacePrivate>(this, server, name, parent))
 {
 }
 
@@ -225,13 +229,34 @@ Namespace::~Namespace()
     delete d->adapter;
 }
 
-QString Namespace::name() const { return d_func()->name; }
-SocketServer *Namespace::server() const { return d_func()->server; }
-Adapter *Namespace::adapter() const { return d_func()->adapter; }
-Namespace *Namespace::parentNamespace() const { return d_func()->parent; }
-QList<Socket *> Namespace::sockets() const { return d_func()->sockets.values(); }
-Socket *Namespace::socket(const QString &id) const { return d_func()->sockets.value(id); }
-int Namespace::socketsCount() const { return int(d_func()->sockets.size()); }
+QString Namespace::name() const
+{
+    return d_func()->name;
+}
+SocketServer *Namespace::server() const
+{
+    return d_func()->server;
+}
+Adapter *Namespace::adapter() const
+{
+    return d_func()->adapter;
+}
+Namespace *Namespace::parentNamespace() const
+{
+    return d_func()->parent;
+}
+QList<Socket *> Namespace::sockets() const
+{
+    return d_func()->sockets.values();
+}
+Socket *Namespace::socket(const QString &id) const
+{
+    return d_func()->sockets.value(id);
+}
+int Namespace::socketsCount() const
+{
+    return int(d_func()->sockets.size());
+}
 
 void Namespace::use(ConnectMiddleware middleware)
 {
@@ -239,22 +264,21 @@ void Namespace::use(ConnectMiddleware middleware)
 }
 
 void Namespace::on(const QString &event,
-                   std::function<void(Socket *, const QVariantList &, const Ack &)> handler,
-                   const QString &how)
+    std::function<void(Socket *, const QVariantList &, const Ack &)> handler, const QString &how)
 {
     d_func()->handlers.append({event, std::move(handler), how});
 }
 
-void Namespace::onConnect(std::function<bool(Socket *, const QVariant &)> handler,
-                          const QString &how)
+void Namespace::onConnect(
+    std::function<bool(Socket *, const QVariant &)> handler, const QString &how)
 {
     Q_D(Namespace);
     d->handlers.append({u"connect"_s, {}, how});
     d->connectHandlers.append(std::move(handler));
 }
 
-void Namespace::onDisconnect(std::function<void(Socket *, const QString &)> handler,
-                             const QString &how)
+void Namespace::onDisconnect(
+    std::function<void(Socket *, const QString &)> handler, const QString &how)
 {
     Q_D(Namespace);
     d->handlers.append({u"disconnect"_s, {}, how});

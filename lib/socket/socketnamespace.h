@@ -50,16 +50,17 @@ public:
 
     // Registers an event handler for every socket of the namespace, present and future. `how`
     // names the registration in the handler registry ("on", "SOCKET_EVENT", ...).
-    void on(const QString &event, std::function<void(Socket *socket, const QVariantList &args, const Ack &ack)> handler,
-            const QString &how = QStringLiteral("on"));
+    void on(const QString &event,
+        std::function<void(Socket *socket, const QVariantList &args, const Ack &ack)> handler,
+        const QString &how = QStringLiteral("on"));
 
     // python-socketio's connect handler: runs after the middlewares; returning false refuses
     // the connection ("Connection rejected by server"), throwing a ConnectError refuses it with
     // that message and data.
     void onConnect(std::function<bool(Socket *socket, const QVariant &auth)> handler,
-                   const QString &how = QStringLiteral("on"));
+        const QString &how = QStringLiteral("on"));
     void onDisconnect(std::function<void(Socket *socket, const QString &reason)> handler,
-                      const QString &how = QStringLiteral("on"));
+        const QString &how = QStringLiteral("on"));
 
     bool emitEvent(const QString &event, const QVariantList &args = {});
     BroadcastOperator to(const QString &room) const;

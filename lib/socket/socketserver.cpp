@@ -1,7 +1,7 @@
 #include "socketserver.h"
 
-#include "socketserver_p.h"
 #include "socketevent.h"
+#include "socketserver_p.h"
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdeadlinetimer.h>
@@ -34,12 +34,15 @@ Packet eventPacket(const QString &nsp, const QString &event, const QVariantList 
 // ---- Client ----
 
 Client::Client(SocketServerPrivate *server, EngineSocket *connection)
-    : QObject(connection), server(server), connection(connection), key(connection),
-      decoder(server->options.maxAttachments)
+    : QObject(connection)
+    , server(server)
+    , connection(connection)
+    , key(connection)
+    , decoder(server->options.maxAttachments)
 {
     connect(connection, &EngineSocket::messageReceived, this, &Client::onMessage);
     connect(connection, &EngineSocket::closed, this,
-            [this](const QString &reason) { onConnectionClosed(reason); });
+        [this](const QString &reason) { onConnectionClosed(reason); });
     connectTimer.start(int(server->options.connectTimeout.count()), this);
 }
 
@@ -102,8 +105,8 @@ void Client::protocolError(const QString &why)
 void Client::onPacket(Packet &&packet)
 {
     Socket *socket = sockets.value(packet.nsp);
-    const bool connectType = packet.type == PacketType::Connect
-            || packet.type == PacketType::ConnectError;
+    const bool connectType
+        = packet.type == PacketType::Connect || packet.type == PacketType::ConnectError;
     if (!socket && packet.type == PacketType::Connect) {
         connectTo(packet.nsp, packet.data);
         return;
@@ -111,9 +114,9 @@ void Client::onPacket(Packet &&packet)
     if (!socket || connectType) {
         // As Node does: a packet for a namespace the client has not joined, or a CONNECT for
         // one it has, ends the connection.
-        protocolError(u"packet of type %1 for namespace %2 in the wrong state"_s
-                              .arg(int(packet.type))
-                              .arg(packet.nsp));
+        protocolError(
+            u"packet of type %1 for namespace %2 in the wrong state"_s.arg(int(packet.type))
+                .arg(packet.nsp));
         return;
     }
     switch (packet.type) {
@@ -138,7 +141,7 @@ void Client::connectTo(const QString &name, const QVariant &auth)
         Packet refusal;
         refusal.type = PacketType::ConnectError;
         refusal.nsp = name;
-        refusal.data = QVariantMap{{u"message"_s, u"Invalid namespace"_s}};
+        refusal.data = QVariantMap {{u"message"_s, u"Invalid namespace"_s}};
         writePacket(refusal);
         return;
     }
@@ -179,7 +182,8 @@ void Client::onConnectionClosed(const QString &reason)
 // ---- SocketServerPrivate ----
 
 SocketServerPrivate::SocketServerPrivate(SocketServer *q, const SocketServerOptions &opts)
-    : q_ptr(q), options(opts)
+    : q_ptr(q)
+    , options(opts)
 {
     if (options.logger)
         const_cast<QLoggingCategory &>(lcSocket()).setEnabled(QtDebugMsg, true);
@@ -192,8 +196,8 @@ QString SocketServerPrivate::normalizedName(const QString &name)
 
 Adapter *SocketServerPrivate::makeAdapter(Namespace *nsp) const
 {
-    const Adapter::Factory factory =
-            options.adapterFactory ? options.adapterFactory : Adapter::defaultFactory();
+    const Adapter::Factory factory
+        = options.adapterFactory ? options.adapterFactory : Adapter::defaultFactory();
     Q_ASSERT_X(factory, "SocketServer", "no adapter factory (the in-memory adapter registers one)");
     return factory(nsp);
 }
@@ -204,14 +208,16 @@ Namespace *SocketServerPrivate::createNamespace(const QString &name, Namespace *
     auto *nsp = new Namespace(q, name, parent);
     NamespacePrivate *nd = nsp->d_func();
     nd->adapter = makeAdapter(nsp);
-    QObject::connect(nd->adapter, &Adapter::roomJoined, nsp, [nsp](const QString &room, const QString &sid) {
-        if (Socket *s = nsp->socket(sid))
-            Q_EMIT s->roomJoined(room);
-    });
-    QObject::connect(nd->adapter, &Adapter::roomLeft, nsp, [nsp](const QString &room, const QString &sid) {
-        if (Socket *s = nsp->socket(sid))
-            Q_EMIT s->roomLeft(room);
-    });
+    QObject::connect(
+        nd->adapter, &Adapter::roomJoined, nsp, [nsp](const QString &room, const QString &sid) {
+            if (Socket *s = nsp->socket(sid))
+                Q_EMIT s->roomJoined(room);
+        });
+    QObject::connect(
+        nd->adapter, &Adapter::roomLeft, nsp, [nsp](const QString &room, const QString &sid) {
+            if (Socket *s = nsp->socket(sid))
+                Q_EMIT s->roomLeft(room);
+        });
     if (!name.isEmpty())
         namespaces.insert(name, nsp);
     if (parent)
@@ -225,8 +231,7 @@ Namespace *SocketServerPrivate::namespaceFor(const QString &name, const QVariant
         return nsp;
     for (Namespace *parent : std::as_const(dynamicParents)) {
         NamespacePrivate *pd = parent->d_func();
-        const bool match = pd->accept ? pd->accept(name, auth)
-                                      : pd->pattern.match(name).hasMatch();
+        const bool match = pd->accept ? pd->accept(name, auth) : pd->pattern.match(name).hasMatch();
         if (match)
             return createNamespace(name, parent);
     }
@@ -256,21 +261,22 @@ void SocketServerPrivate::collectSocketEvents()
         const SocketEventFunction function = r.function;
         if (event == u"connect") {
             nsp->onConnect(
-                    [function](Socket *socket, const QVariant &auth) {
-                        function(socket, {auth}, Ack());
-                        return true;
-                    },
-                    u"SOCKET_EVENT"_s);
+                [function](Socket *socket, const QVariant &auth) {
+                    function(socket, {auth}, Ack());
+                    return true;
+                },
+                u"SOCKET_EVENT"_s);
         } else if (event == u"disconnect") {
             nsp->onDisconnect([function](Socket *socket,
-                                         const QString &reason) { function(socket, {reason}, Ack()); },
-                              u"SOCKET_EVENT"_s);
+                                  const QString &reason) { function(socket, {reason}, Ack()); },
+                u"SOCKET_EVENT"_s);
         } else {
-            nsp->on(event,
-                    [function](Socket *socket, const QVariantList &args, const Ack &ack) {
-                        function(socket, args, ack);
-                    },
-                    u"SOCKET_EVENT"_s);
+            nsp->on(
+                event,
+                [function](Socket *socket, const QVariantList &args, const Ack &ack) {
+                    function(socket, args, ack);
+                },
+                u"SOCKET_EVENT"_s);
         }
     }
 }
@@ -307,13 +313,14 @@ SocketServer *socketApi()
 // ---- SocketServer ----
 
 SocketServer::SocketServer(const SocketServerOptions &options, QObject *parent)
-    : QObject(parent), d_ptr(std::make_unique<SocketServerPrivate>(this, options))
+    : QObject(parent)
+    , d_ptr(std::make_unique<SocketServerPrivate>(this, options))
 {
     Q_D(SocketServer);
     d->engine = new EngineServer(d->options, this);
     d->options.path = d->engine->options().path;
     connect(d->engine, &EngineServer::newConnection, this,
-            [d](EngineSocket *connection) { d->onConnection(connection); });
+        [d](EngineSocket *connection) { d->onConnection(connection); });
     connect(d->engine, &EngineServer::closed, this, &SocketServer::closed);
     of(u"/"_s);
     if (!defaultServer())
@@ -346,8 +353,14 @@ SocketServer::~SocketServer()
     delete d->engine;
 }
 
-const SocketServerOptions &SocketServer::options() const { return d_func()->options; }
-EngineServer *SocketServer::engine() const { return d_func()->engine; }
+const SocketServerOptions &SocketServer::options() const
+{
+    return d_func()->options;
+}
+EngineServer *SocketServer::engine() const
+{
+    return d_func()->engine;
+}
 bool SocketServer::attach(QHttpServer *server)
 {
     Q_D(SocketServer);
@@ -357,8 +370,14 @@ bool SocketServer::attach(QHttpServer *server)
     d->mountDescription = u"attached to an application's QHttpServer"_s;
     return true;
 }
-quint16 SocketServer::serverPort() const { return d_func()->engine->serverPort(); }
-QString SocketServer::errorString() const { return d_func()->engine->errorString(); }
+quint16 SocketServer::serverPort() const
+{
+    return d_func()->engine->serverPort();
+}
+QString SocketServer::errorString() const
+{
+    return d_func()->engine->errorString();
+}
 
 bool SocketServer::listen(const QHostAddress &address, quint16 port)
 {
@@ -366,8 +385,10 @@ bool SocketServer::listen(const QHostAddress &address, quint16 port)
     d->collectSocketEvents();
     if (!d->engine->listen(address, port))
         return false;
-    const QString where = u"listening on %1:%2"_s.arg(address.toString()).arg(d->engine->serverPorts().constLast());
-    d->mountDescription = d->mountDescription.isEmpty() ? where : d->mountDescription + u", "_s + where;
+    const QString where
+        = u"listening on %1:%2"_s.arg(address.toString()).arg(d->engine->serverPorts().constLast());
+    d->mountDescription
+        = d->mountDescription.isEmpty() ? where : d->mountDescription + u", "_s + where;
     return true;
 }
 
@@ -422,8 +443,8 @@ Socket *SocketServer::socket(const QString &sid, const QString &nsp) const
     return n ? n->socket(sid) : nullptr;
 }
 
-bool SocketServer::emitEvent(const QString &event, const QVariantList &args,
-                             const EmitOptions &options)
+bool SocketServer::emitEvent(
+    const QString &event, const QVariantList &args, const EmitOptions &options)
 {
     Namespace *n = existingNamespace(options.nsp());
     if (!n)

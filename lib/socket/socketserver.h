@@ -24,11 +24,11 @@ struct QSOCKETIO_EXPORT SocketServerOptions : EngineOptions
     // run, and a disconnect if they then refuse.
     bool alwaysConnect = false;
     // A connection that joins no namespace in this time is closed.
-    ms connectTimeout{45000};
+    ms connectTimeout {45000};
     // Most binary attachments one packet may announce.
     int maxAttachments = 10;
     // Default timeout of emitWithAck() calls that give none (0: wait for ever).
-    ms ackTimeout{0};
+    ms ackTimeout {0};
     // python-socketio's `logger`: switches the qsocketio.socket category to debug.
     bool logger = false;
     // Makes every namespace's adapter (default: in memory).
@@ -41,10 +41,22 @@ class QSOCKETIO_EXPORT EmitOptions
 {
 public:
     // A room or a socket id (python's `to` and `room`); several calls add several.
-    EmitOptions &to(const QString &roomOrSid) { m_rooms.append(roomOrSid); return *this; }
+    EmitOptions &to(const QString &roomOrSid)
+    {
+        m_rooms.append(roomOrSid);
+        return *this;
+    }
     EmitOptions &room(const QString &room) { return to(room); }
-    EmitOptions &skipSid(const QString &sid) { m_skipSids.append(sid); return *this; }
-    EmitOptions &nsp(const QString &nsp) { m_nsp = nsp; return *this; }
+    EmitOptions &skipSid(const QString &sid)
+    {
+        m_skipSids.append(sid);
+        return *this;
+    }
+    EmitOptions &nsp(const QString &nsp)
+    {
+        m_nsp = nsp;
+        return *this;
+    }
 
     QStringList rooms() const { return m_rooms; }
     QStringList skipSids() const { return m_skipSids; }
@@ -55,7 +67,6 @@ private:
     QStringList m_skipSids;
     QString m_nsp = QStringLiteral("/");
 };
-
 
 // The application's default server (python's socket_api()): the first SocketServer made, or
 // the one given to setDefault(). Null when there is none.
@@ -91,9 +102,12 @@ public:
     QList<Namespace *> namespaces() const;
 
     // python-socketio's server-level API, by socket id.
-    bool emitEvent(const QString &event, const QVariantList &args = {}, const EmitOptions &options = {});
-    bool enterRoom(const QString &sid, const QString &room, const QString &nsp = QStringLiteral("/"));
-    bool leaveRoom(const QString &sid, const QString &room, const QString &nsp = QStringLiteral("/"));
+    bool emitEvent(
+        const QString &event, const QVariantList &args = {}, const EmitOptions &options = {});
+    bool enterRoom(
+        const QString &sid, const QString &room, const QString &nsp = QStringLiteral("/"));
+    bool leaveRoom(
+        const QString &sid, const QString &room, const QString &nsp = QStringLiteral("/"));
     QStringList rooms(const QString &sid, const QString &nsp = QStringLiteral("/")) const;
     bool disconnect(const QString &sid, const QString &nsp = QStringLiteral("/"));
     Socket *socket(const QString &sid, const QString &nsp = QStringLiteral("/")) const;

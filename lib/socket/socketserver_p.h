@@ -60,8 +60,8 @@ class SocketPrivate : public QObject
     Q_OBJECT
     Q_DECLARE_PUBLIC(Socket)
 public:
-    SocketPrivate(Socket *q, Namespace *nsp, const QString &id, Client *client,
-                  const QVariant &auth);
+    SocketPrivate(
+        Socket *q, Namespace *nsp, const QString &id, Client *client, const QVariant &auth);
     ~SocketPrivate() override;
 
     Socket *q_ptr;

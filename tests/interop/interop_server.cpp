@@ -29,10 +29,9 @@ static void addSocketIoHandlers(SocketServer &io)
         s->emitEvent(u"message-back"_s, args);
     });
     root->on(u"message-with-ack"_s,
-             [](Socket *, const QVariantList &args, const Ack &ack) { ack(args); });
-    root->on(u"echo"_s, [](Socket *, const QVariantList &args, const Ack &ack) {
-        ack({args.value(0)});
-    });
+        [](Socket *, const QVariantList &args, const Ack &ack) { ack(args); });
+    root->on(u"echo"_s,
+        [](Socket *, const QVariantList &args, const Ack &ack) { ack({args.value(0)}); });
     root->on(u"broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
         root->emitEvent(u"bcast"_s, {args.value(0)});
         ack({root->socketsCount()});
@@ -51,11 +50,11 @@ static void addSocketIoHandlers(SocketServer &io)
         if (args.isEmpty())
             return;
         s->emitWithAck(
-                args.at(0).toString(), args.mid(1),
-                [ack](bool timedOut, const QVariantList &answer) {
-                    ack(timedOut ? QVariantList{u"timeout"_s} : answer);
-                },
-                std::chrono::seconds(5));
+            args.at(0).toString(), args.mid(1),
+            [ack](bool timedOut, const QVariantList &answer) {
+                ack(timedOut ? QVariantList {u"timeout"_s} : answer);
+            },
+            std::chrono::seconds(5));
     });
     // Beyond the shared contract, for this project's own interop tests:
     // to-socket (sid, event, ...args): to one socket by id; except-room (room, event, ...args):
@@ -74,7 +73,7 @@ static void addSocketIoHandlers(SocketServer &io)
         s->emitVolatile(u"volatile-back"_s, args);
     });
     root->on(u"server-disconnect"_s,
-             [](Socket *s, const QVariantList &, const Ack &) { s->disconnect(); });
+        [](Socket *s, const QVariantList &, const Ack &) { s->disconnect(); });
     QObject::connect(root, &Namespace::connected, [](Socket *socket) {
         socket->onAny([socket](const QString &, const QVariantList &) {
             socket->data()[u"incoming"_s] = socket->data().value(u"incoming"_s).toInt() + 1;
@@ -93,14 +92,14 @@ static void addSocketIoHandlers(SocketServer &io)
     // Dynamic namespaces /dyn-<number>: on connect the server emits "nsp" with the name.
     Namespace *dynamic = io.of(QRegularExpression(u"^/dyn-\\d+$"_s));
     QObject::connect(dynamic, &Namespace::connected,
-                     [](Socket *socket) { socket->emitEvent(u"nsp"_s, {socket->nsp()->name()}); });
+        [](Socket *socket) { socket->emitEvent(u"nsp"_s, {socket->nsp()->name()}); });
 
     // /guarded: a middleware wants auth {token: "secret"}, else refuses with data.
     io.of(u"/guarded"_s)->use([](Socket *socket, const Next &next) {
         if (socket->handshake().auth.toMap().value(u"token"_s) == u"secret"_s)
             next();
         else
-            next(ConnectError{u"not authorized"_s, QVariantMap{{u"reason"_s, u"no token"_s}}});
+            next(ConnectError {u"not authorized"_s, QVariantMap {{u"reason"_s, u"no token"_s}}});
     });
     root->on(u"to-room"_s, [](Socket *s, const QVariantList &args, const Ack &) {
         if (args.size() < 2)
@@ -117,33 +116,33 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     const QCommandLineOption host(u"host"_s, u"Address to listen on."_s, u"host"_s, u"127.0.0.1"_s);
     const QCommandLineOption port(u"port"_s, u"Port (0: any free port)."_s, u"port"_s,
-                                  qEnvironmentVariable("PORT", u"3000"_s));
+        qEnvironmentVariable("PORT", u"3000"_s));
     const QCommandLineOption pingInterval(u"ping-interval"_s, u"Ping interval."_s, u"ms"_s);
     const QCommandLineOption pingTimeout(u"ping-timeout"_s, u"Ping timeout."_s, u"ms"_s);
     const QCommandLineOption maxPayload(u"max-payload"_s, u"max_http_buffer_size."_s, u"bytes"_s);
-    const QCommandLineOption connectTimeout(u"connect-timeout"_s,
-                                            u"Socket.IO connect timeout."_s, u"ms"_s);
-    const QCommandLineOption corsOrigin(u"cors-origin"_s,
-                                        u"Allowed origin (repeatable, '*' for any)."_s, u"origin"_s);
-    const QCommandLineOption noCredentials(u"no-cors-credentials"_s,
-                                           u"Do not allow credentials."_s);
+    const QCommandLineOption connectTimeout(
+        u"connect-timeout"_s, u"Socket.IO connect timeout."_s, u"ms"_s);
+    const QCommandLineOption corsOrigin(
+        u"cors-origin"_s, u"Allowed origin (repeatable, '*' for any)."_s, u"origin"_s);
+    const QCommandLineOption noCredentials(
+        u"no-cors-credentials"_s, u"Do not allow credentials."_s);
     const QCommandLineOption tlsCert(u"tls-cert"_s, u"PEM certificate for TLS."_s, u"file"_s);
     const QCommandLineOption tlsKey(u"tls-key"_s, u"PEM private key for TLS."_s, u"file"_s);
-    const QCommandLineOption transports(u"transports"_s, u"Comma-separated transports."_s,
-                                        u"list"_s);
+    const QCommandLineOption transports(
+        u"transports"_s, u"Comma-separated transports."_s, u"list"_s);
     const QCommandLineOption noUpgrades(u"no-upgrades"_s, u"Do not offer upgrades."_s);
-    const QCommandLineOption cookie(u"cookie"_s, u"Set a session cookie of this name."_s,
-                                    u"name"_s);
+    const QCommandLineOption cookie(
+        u"cookie"_s, u"Set a session cookie of this name."_s, u"name"_s);
     parser.addOptions({host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
-                       corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie});
+        corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie});
     parser.process(app);
 
     auto number = [&](const QCommandLineOption &option) {
         bool ok = false;
         const qint64 value = parser.value(option).toLongLong(&ok);
         if (!ok || value < 0) {
-            std::fprintf(stderr, "--%s needs a non-negative number\n",
-                         qPrintable(option.names().first()));
+            std::fprintf(
+                stderr, "--%s needs a non-negative number\n", qPrintable(option.names().first()));
             std::exit(2);
         }
         return value;
@@ -174,8 +173,8 @@ int main(int argc, char **argv)
     }
     if (parser.isSet(tlsCert)) {
         QString error;
-        options.ssl = EngineOptions::tlsFromPemFiles(parser.value(tlsCert), parser.value(tlsKey),
-                                                     &error);
+        options.ssl
+            = EngineOptions::tlsFromPemFiles(parser.value(tlsCert), parser.value(tlsKey), &error);
         if (!options.ssl) {
             std::fprintf(stderr, "TLS: %s\n", qPrintable(error));
             return 2;
@@ -193,12 +192,12 @@ int main(int argc, char **argv)
     EngineServer server(options);
     QObject::connect(&server, &EngineServer::newConnection, [](EngineSocket *socket) {
         QObject::connect(socket, &EngineSocket::messageReceived, socket,
-                         [socket](const QByteArray &data, bool binary) {
-                             if (binary)
-                                 socket->sendBinary(data);
-                             else
-                                 socket->send(data);
-                         });
+            [socket](const QByteArray &data, bool binary) {
+                if (binary)
+                    socket->sendBinary(data);
+                else
+                    socket->send(data);
+            });
     });
     const QHostAddress address(parser.value(host));
     if (address.isNull()) {
@@ -212,10 +211,10 @@ int main(int argc, char **argv)
     }
     server.attach(io.engine()->httpServer()); // the same port, its own path
     const QString shownHost = address.protocol() == QAbstractSocket::IPv6Protocol
-            ? u'[' + address.toString() + u']'
-            : address.toString();
-    std::printf("listening on %s://%s:%u\n", options.ssl ? "https" : "http",
-                qPrintable(shownHost), unsigned(io.serverPort()));
+        ? u'[' + address.toString() + u']'
+        : address.toString();
+    std::printf("listening on %s://%s:%u\n", options.ssl ? "https" : "http", qPrintable(shownHost),
+        unsigned(io.serverPort()));
     std::fflush(stdout);
     return app.exec();
 }

@@ -36,22 +36,29 @@ void TestEngineOptions::corsAllows_data()
     QTest::addColumn<bool>("allowed");
     const QString self = u"http://127.0.0.1:3000"_s;
     const auto onlyExample = CorsAllowedOrigins::callback(
-            [](const QString &origin) { return origin.endsWith(u".example"_s); });
+        [](const QString &origin) { return origin.endsWith(u".example"_s); });
     QTest::newRow("same origin: itself") << CorsAllowedOrigins() << self << true;
-    QTest::newRow("same origin: case of the host") << CorsAllowedOrigins() << u"HTTP://127.0.0.1:3000"_s << true;
-    QTest::newRow("same origin: other port") << CorsAllowedOrigins() << u"http://127.0.0.1:3001"_s << false;
-    QTest::newRow("same origin: https") << CorsAllowedOrigins() << u"https://127.0.0.1:3000"_s << false;
+    QTest::newRow("same origin: case of the host")
+        << CorsAllowedOrigins() << u"HTTP://127.0.0.1:3000"_s << true;
+    QTest::newRow("same origin: other port")
+        << CorsAllowedOrigins() << u"http://127.0.0.1:3001"_s << false;
+    QTest::newRow("same origin: https")
+        << CorsAllowedOrigins() << u"https://127.0.0.1:3000"_s << false;
     QTest::newRow("any") << CorsAllowedOrigins::any() << u"http://evil.example"_s << true;
-    QTest::newRow("list with star is any") << CorsAllowedOrigins::list({u"*"_s}) << u"http://x"_s << true;
-    QTest::newRow("list: member") << CorsAllowedOrigins::list({u"http://a.example"_s, u"http://b.example"_s})
+    QTest::newRow("list with star is any")
+        << CorsAllowedOrigins::list({u"*"_s}) << u"http://x"_s << true;
+    QTest::newRow("list: member") << CorsAllowedOrigins::list(
+        {u"http://a.example"_s, u"http://b.example"_s})
                                   << u"http://b.example"_s << true;
-    QTest::newRow("list: not a member") << CorsAllowedOrigins::list({u"http://a.example"_s})
-                                        << u"http://a.example.evil"_s << false;
+    QTest::newRow("list: not a member")
+        << CorsAllowedOrigins::list({u"http://a.example"_s}) << u"http://a.example.evil"_s << false;
     QTest::newRow("callback: yes") << onlyExample << u"http://a.example"_s << true;
     QTest::newRow("callback: no") << onlyExample << u"http://a.test"_s << false;
     QTest::newRow("empty callback refuses") << CorsAllowedOrigins::callback({}) << self << false;
-    QTest::newRow("disabled lets all through") << CorsAllowedOrigins::disabled() << u"http://x"_s << true;
-    QTest::newRow("empty list is disabled") << CorsAllowedOrigins::list({}) << u"http://x"_s << true;
+    QTest::newRow("disabled lets all through")
+        << CorsAllowedOrigins::disabled() << u"http://x"_s << true;
+    QTest::newRow("empty list is disabled")
+        << CorsAllowedOrigins::list({}) << u"http://x"_s << true;
 }
 
 void TestEngineOptions::corsAllows()
@@ -69,16 +76,15 @@ void TestEngineOptions::corsThroughServer_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<QByteArray>("allowOrigin");
     const auto callback = CorsAllowedOrigins::callback(
-            [](const QString &origin) { return origin == u"http://ok.example"_s; });
-    QTest::newRow("callback accepts") << callback << QByteArray("http://ok.example") << 200
-                                      << QByteArray("http://ok.example");
-    QTest::newRow("callback refuses") << callback << QByteArray("http://no.example") << 403
-                                      << QByteArray();
+        [](const QString &origin) { return origin == u"http://ok.example"_s; });
+    QTest::newRow("callback accepts")
+        << callback << QByteArray("http://ok.example") << 200 << QByteArray("http://ok.example");
+    QTest::newRow("callback refuses")
+        << callback << QByteArray("http://no.example") << 403 << QByteArray();
     QTest::newRow("disabled: no check, no headers")
-            << CorsAllowedOrigins::disabled() << QByteArray("http://no.example") << 200
-            << QByteArray();
-    QTest::newRow("no Origin header is always fine") << callback << QByteArray() << 200
-                                                     << QByteArray();
+        << CorsAllowedOrigins::disabled() << QByteArray("http://no.example") << 200 << QByteArray();
+    QTest::newRow("no Origin header is always fine")
+        << callback << QByteArray() << 200 << QByteArray();
 }
 
 void TestEngineOptions::corsThroughServer()
@@ -92,8 +98,8 @@ void TestEngineOptions::corsThroughServer()
     EngineServer server(options);
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     QNetworkAccessManager nam;
-    QNetworkRequest request(QUrl(u"http://127.0.0.1:%1/engine.io/?EIO=4&transport=polling"_s.arg(
-            server.serverPort())));
+    QNetworkRequest request(
+        QUrl(u"http://127.0.0.1:%1/engine.io/?EIO=4&transport=polling"_s.arg(server.serverPort())));
     if (!origin.isEmpty())
         request.setRawHeader("Origin", origin);
     QNetworkReply *reply = nam.get(request);
@@ -138,14 +144,14 @@ void TestEngineOptions::engineioLoggerSwitchesTrafficCategory()
     static QList<QString> *sink = nullptr;
     sink = &seen;
     const QtMessageHandler previous = qInstallMessageHandler(
-            [](QtMsgType, const QMessageLogContext &context, const QString &message) {
-                if (sink && QByteArrayView(context.category) == "qsocketio.engine.traffic")
-                    sink->append(message);
-            });
+        [](QtMsgType, const QMessageLogContext &context, const QString &message) {
+            if (sink && QByteArrayView(context.category) == "qsocketio.engine.traffic")
+                sink->append(message);
+        });
     QVERIFY(b.listen(QHostAddress::LocalHost, 0));
     QNetworkAccessManager nam;
-    QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(
-            u"http://127.0.0.1:%1/engine.io/?EIO=4&transport=polling"_s.arg(b.serverPort()))));
+    QNetworkReply *reply = nam.get(QNetworkRequest(
+        QUrl(u"http://127.0.0.1:%1/engine.io/?EIO=4&transport=polling"_s.arg(b.serverPort()))));
     QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 5000);
     qInstallMessageHandler(previous);
     sink = nullptr;
@@ -157,8 +163,8 @@ void TestEngineOptions::engineioLoggerSwitchesTrafficCategory()
 void TestEngineOptions::tlsFromPemFiles()
 {
     QString error;
-    QVERIFY(!EngineOptions::tlsFromPemFiles(u"/nonexistent/cert.pem"_s, u"/nonexistent/key.pem"_s,
-                                            &error));
+    QVERIFY(!EngineOptions::tlsFromPemFiles(
+        u"/nonexistent/cert.pem"_s, u"/nonexistent/key.pem"_s, &error));
     QVERIFY(error.contains(u"/nonexistent/cert.pem"_s));
 
     QTemporaryDir dir;
@@ -176,14 +182,14 @@ void TestEngineOptions::tlsFromPemFiles()
 
     QFile::remove(cert);
     QFile::remove(key);
-    for (const QStringList &keyArgs : {QStringList{u"-newkey"_s, u"rsa:2048"_s},
-                                       QStringList{u"-newkey"_s, u"ec"_s, u"-pkeyopt"_s,
-                                                   u"ec_paramgen_curve:prime256v1"_s}}) {
+    for (const QStringList &keyArgs : {QStringList {u"-newkey"_s, u"rsa:2048"_s},
+             QStringList {
+                 u"-newkey"_s, u"ec"_s, u"-pkeyopt"_s, u"ec_paramgen_curve:prime256v1"_s}}) {
         QProcess openssl;
         openssl.start(u"openssl"_s,
-                      QStringList{u"req"_s, u"-x509"_s} + keyArgs
-                              + QStringList{u"-nodes"_s, u"-keyout"_s, key, u"-out"_s, cert,
-                                            u"-days"_s, u"1"_s, u"-subj"_s, u"/CN=127.0.0.1"_s});
+            QStringList {u"req"_s, u"-x509"_s} + keyArgs
+                + QStringList {u"-nodes"_s, u"-keyout"_s, key, u"-out"_s, cert, u"-days"_s, u"1"_s,
+                    u"-subj"_s, u"/CN=127.0.0.1"_s});
         if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
             QSKIP("the openssl command is not available");
         error.clear();

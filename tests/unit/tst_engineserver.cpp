@@ -147,12 +147,12 @@ public:
     {
         socket.connectToHost(address, port);
         return QTest::qWaitFor(
-                [this] {
-                    return socket.state() == QAbstractSocket::ConnectedState
-                            || socket.error() != QAbstractSocket::UnknownSocketError;
-                },
-                kWait)
-                && socket.state() == QAbstractSocket::ConnectedState;
+                   [this] {
+                       return socket.state() == QAbstractSocket::ConnectedState
+                           || socket.error() != QAbstractSocket::UnknownSocketError;
+                   },
+                   kWait)
+            && socket.state() == QAbstractSocket::ConnectedState;
     }
 
     void send(const QByteArray &bytes)
@@ -166,11 +166,11 @@ public:
     {
         qsizetype used = 0;
         (void)QTest::qWaitFor(
-                [&] {
-                    used = parseHttpResponse(buffer, closed, out);
-                    return used != 0;
-                },
-                timeout);
+            [&] {
+                used = parseHttpResponse(buffer, closed, out);
+                return used != 0;
+            },
+            timeout);
         if (used <= 0)
             return false;
         buffer.remove(0, used);
@@ -187,11 +187,11 @@ public:
     {
         qsizetype used = 0;
         (void)QTest::qWaitFor(
-                [&] {
-                    used = parseFrame(opcode, payload);
-                    return used != 0 || closed;
-                },
-                timeout);
+            [&] {
+                used = parseFrame(opcode, payload);
+                return used != 0 || closed;
+            },
+            timeout);
         if (used <= 0)
             return false;
         buffer.remove(0, used);
@@ -270,18 +270,18 @@ QByteArray hostHeader(quint16 port, const QByteArray &host = "127.0.0.1")
 }
 
 QByteArray httpGet(quint16 port, const QByteArray &target, const QByteArray &extraHeaders = {},
-                   const QByteArray &host = "127.0.0.1")
+    const QByteArray &host = "127.0.0.1")
 {
     return "GET " + target + " HTTP/1.1\r\nHost: " + hostHeader(port, host) + "\r\n" + extraHeaders
-            + "\r\n";
+        + "\r\n";
 }
 
 QByteArray httpPost(quint16 port, const QByteArray &target, const QByteArray &body,
-                    const QByteArray &extraHeaders = {})
+    const QByteArray &extraHeaders = {})
 {
     return "POST " + target + " HTTP/1.1\r\nHost: " + hostHeader(port)
-            + "\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: "
-            + QByteArray::number(body.size()) + "\r\n" + extraHeaders + "\r\n" + body;
+        + "\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: "
+        + QByteArray::number(body.size()) + "\r\n" + extraHeaders + "\r\n" + body;
 }
 
 const QByteArray kHandshakeTarget = "/engine.io/?EIO=4&transport=polling";
@@ -295,16 +295,16 @@ const QByteArray kWsKey = "dGhlIHNhbXBsZSBub25jZQ==";
 
 QByteArray expectedAccept(const QByteArray &key)
 {
-    return QCryptographicHash::hash(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
-                                    QCryptographicHash::Sha1)
-            .toBase64();
+    return QCryptographicHash::hash(
+        key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", QCryptographicHash::Sha1)
+        .toBase64();
 }
 
 QByteArray upgradeRequest(quint16 port, const QByteArray &target)
 {
     return "GET " + target + " HTTP/1.1\r\nHost: " + hostHeader(port)
-            + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kWsKey
-            + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + kWsKey
+        + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
 }
 
 bool isValidSid(const QString &sid)
@@ -319,7 +319,7 @@ const QByteArray kUnknownSidBody = R"({"code":1,"message":"Session ID unknown"})
 
 // One request on a fresh connection.
 void request(quint16 port, const QByteArray &bytes, HttpResponse *out,
-             const QHostAddress &address = QHostAddress::LocalHost)
+    const QHostAddress &address = QHostAddress::LocalHost)
 {
     RawClient c;
     QVERIFY2(c.connectTo(address, port), "cannot connect");
@@ -336,7 +336,7 @@ QJsonObject parseOpen(const QByteArray &packet)
 
 // Polling handshake; checks the answer and returns the sid.
 void handshakeOn(RawClient &c, quint16 port, QString *sid, HttpResponse *response = nullptr,
-                 const QByteArray &host = "127.0.0.1")
+    const QByteArray &host = "127.0.0.1")
 {
     c.send(httpGet(port, kHandshakeTarget, {}, host));
     HttpResponse r;
@@ -359,13 +359,13 @@ void handshake(quint16 port, QString *sid, HttpResponse *response = nullptr)
 
 void echo(EngineSocket *s)
 {
-    QObject::connect(s, &EngineSocket::messageReceived, s,
-                     [s](const QByteArray &data, bool binary) {
-                         if (binary)
-                             s->sendBinary(data);
-                         else
-                             s->send(data);
-                     });
+    QObject::connect(
+        s, &EngineSocket::messageReceived, s, [s](const QByteArray &data, bool binary) {
+            if (binary)
+                s->sendBinary(data);
+            else
+                s->send(data);
+        });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,14 +390,16 @@ public:
     {
         connect(&ws, &QWebSocket::connected, this, [this] { everConnected = true; });
         connect(&ws, &QWebSocket::disconnected, this, [this] { disconnected = true; });
-        connect(&ws, QOverload<QAbstractSocket::SocketError>::of(&QWebSocket::error), this, [this] { failed = true; });
+        connect(&ws, QOverload<QAbstractSocket::SocketError>::of(&QWebSocket::error), this,
+            [this] { failed = true; });
         connect(&ws, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
             messages.append({false, text.toUtf8()});
             if (autoPong && text == u"2")
                 ws.sendTextMessage(QStringLiteral("3"));
         });
-        connect(&ws, &QWebSocket::binaryMessageReceived, this,
-                [this](const QByteArray &bytes) { messages.append({true, bytes}); });
+        connect(&ws, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &bytes) {
+            messages.append({true, bytes});
+        });
     }
     ~WsClient() override
     {
@@ -409,7 +411,7 @@ public:
     {
         ws.open(url);
         return QTest::qWaitFor([this] { return everConnected || failed || disconnected; }, kWait)
-                && everConnected;
+            && everConnected;
     }
     bool waitForMessages(qsizetype n, int timeout = kWait)
     {
@@ -432,7 +434,8 @@ public:
 
 QUrl wsUrl(quint16 port, const QString &sid = {}, const QString &host = QStringLiteral("127.0.0.1"))
 {
-    QString url = QStringLiteral("ws://%1:%2/engine.io/?EIO=4&transport=websocket").arg(host).arg(port);
+    QString url
+        = QStringLiteral("ws://%1:%2/engine.io/?EIO=4&transport=websocket").arg(host).arg(port);
     if (!sid.isEmpty())
         url += QStringLiteral("&sid=") + sid;
     return QUrl(url);
@@ -446,12 +449,12 @@ struct CloseRecorder
     int count = 0;
     void attach(EngineSocket *s, const QElapsedTimer *clock = nullptr)
     {
-        QObject::connect(s, &EngineSocket::closed, s,
-                         [this, clock](const QString &r, const QString &) {
-                             reason = r;
-                             at = clock ? clock->elapsed() : 0;
-                             ++count;
-                         });
+        QObject::connect(
+            s, &EngineSocket::closed, s, [this, clock](const QString &r, const QString &) {
+                reason = r;
+                at = clock ? clock->elapsed() : 0;
+                ++count;
+            });
     }
     bool wait(int timeout = kWait)
     {
@@ -555,7 +558,7 @@ void TestEngineServer::handshakePolling()
     const QJsonObject open = parseOpen(r.body);
     const QString sid = open.value(u"sid").toString();
     QVERIFY2(isValidSid(sid), qPrintable(sid));
-    QCOMPARE(open.value(u"upgrades").toArray(), QJsonArray{QStringLiteral("websocket")});
+    QCOMPARE(open.value(u"upgrades").toArray(), QJsonArray {QStringLiteral("websocket")});
     QCOMPARE(open.value(u"pingInterval").toInt(), 25000);
     QCOMPARE(open.value(u"pingTimeout").toInt(), 20000);
     QCOMPARE(open.value(u"maxPayload").toInt(), 1000000);
@@ -569,7 +572,7 @@ void TestEngineServer::handshakePolling()
     QCOMPARE(server.clientsCount(), 1);
     QCOMPARE(server.socket(sid), s);
     QCOMPARE(s->handshake().query.queryItemValue(QStringLiteral("transport")),
-             QStringLiteral("polling"));
+        QStringLiteral("polling"));
     QVERIFY(s->handshake().remoteAddress.isLoopback());
 
     // A second handshake is another session with another sid.
@@ -599,7 +602,7 @@ void TestEngineServer::pathNormalisation()
     const quint16 port = server.serverPort();
 
     for (const QByteArray &target : {QByteArray("/engine.io/?EIO=4&transport=polling"),
-                                     QByteArray("/engine.io?EIO=4&transport=polling")}) {
+             QByteArray("/engine.io?EIO=4&transport=polling")}) {
         HttpResponse r;
         CHECKED(request(port, httpGet(port, target), &r));
         QVERIFY2(r.status == 200, target.constData());
@@ -676,7 +679,10 @@ void TestEngineServer::pollingBatchesSendsOfOneTurn()
     HttpResponse r;
     QVERIFY(get.readResponse(&r));
     QCOMPARE(r.status, 200);
-    QCOMPARE(r.body, QByteArray("4a\x1e" "4b\x1e" "bAQL/"));
+    QCOMPARE(r.body,
+        QByteArray("4a\x1e"
+                   "4b\x1e"
+                   "bAQL/"));
 
     // Nothing else was left behind: the next GET is held, not answered.
     get.send(httpGet(port, pollTarget(sid)));
@@ -708,7 +714,10 @@ void TestEngineServer::pollingBatchesSendsOfOneTurn()
     get2.send(httpGet(port, pollTarget(sid2)));
     QVERIFY(get2.readResponse(&r));
     QCOMPARE(r.status, 200);
-    QCOMPARE(r.body, QByteArray("4x\x1e" "4y\x1e" "4z"));
+    QCOMPARE(r.body,
+        QByteArray("4x\x1e"
+                   "4y\x1e"
+                   "4z"));
 }
 
 void TestEngineServer::heldGetAnsweredLater()
@@ -741,7 +750,7 @@ void TestEngineServer::mountedOnApplicationServer()
 {
     QHttpServer http; // outlives the engine
     http.route(QStringLiteral("/api/hello"),
-               [] { return QHttpServerResponse(QByteArray("text/plain"), QByteArray("hi")); });
+        [] { return QHttpServerResponse(QByteArray("text/plain"), QByteArray("hi")); });
     EngineServer server;
     QVERIFY(server.attach(&http));
     QVERIFY(!server.attach(&http)); // only once
@@ -751,8 +760,8 @@ void TestEngineServer::mountedOnApplicationServer()
 
     // The application's REST route.
     QNetworkAccessManager nam;
-    QNetworkReply *reply = nam.get(
-            QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/hello").arg(port))));
+    QNetworkReply *reply
+        = nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/hello").arg(port))));
     QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), kWait);
     QCOMPARE(reply->error(), QNetworkReply::NoError);
     QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
@@ -1000,7 +1009,8 @@ void TestEngineServer::heartbeatAnswered()
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     const quint16 port = server.serverPort();
     QPointer<EngineSocket> s;
-    connect(&server, &EngineServer::newConnection, this, [&s](EngineSocket *socket) { s = socket; });
+    connect(
+        &server, &EngineServer::newConnection, this, [&s](EngineSocket *socket) { s = socket; });
     CloseRecorder closed;
     QElapsedTimer clock;
     int pings = 0;
@@ -1139,7 +1149,7 @@ void TestEngineServer::headTooLarge()
     RawClient c;
     QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
     QByteArray head = "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: "
-            + hostHeader(port) + "\r\nX-Filler: " + QByteArray(2000, 'a');
+        + hostHeader(port) + "\r\nX-Filler: " + QByteArray(2000, 'a');
     if (terminated)
         head += "\r\n\r\n";
     c.send(head);
@@ -1152,7 +1162,8 @@ void TestEngineServer::headTooLarge()
 void TestEngineServer::stalledHead_data()
 {
     QTest::addColumn<QByteArray>("sent");
-    QTest::newRow("partial head") << QByteArray("GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x");
+    QTest::newRow("partial head") << QByteArray(
+        "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x");
     QTest::newRow("nothing") << QByteArray();
 }
 
@@ -1203,7 +1214,7 @@ void TestEngineServer::contentLengthTooLarge()
     QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
     // Only the head: the 413 must come without the body.
     c.send("POST " + pollTarget(sid) + " HTTP/1.1\r\nHost: " + hostHeader(port)
-           + "\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 1001\r\n\r\n");
+        + "\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 1001\r\n\r\n");
     HttpResponse r;
     QVERIFY(c.readResponse(&r));
     QCOMPARE(r.status, 413);
@@ -1223,15 +1234,17 @@ void TestEngineServer::chunkedBody()
     QVERIFY(s);
     QSignalSpy received(s, &EngineSocket::messageReceived);
 
-    const QByteArray chunkedHead = "POST " + pollTarget(sid) + " HTTP/1.1\r\nHost: "
-            + hostHeader(port)
-            + "\r\nContent-Type: text/plain;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const QByteArray chunkedHead = "POST " + pollTarget(sid)
+        + " HTTP/1.1\r\nHost: " + hostHeader(port)
+        + "\r\nContent-Type: text/plain;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n";
 
     // Within the limit: decoded and delivered.
     {
         RawClient c;
         QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
-        c.send(chunkedHead + "3\r\n4hi\r\n4\r\n\x1e" "4yo\r\n0\r\n\r\n");
+        c.send(chunkedHead
+            + "3\r\n4hi\r\n4\r\n\x1e"
+              "4yo\r\n0\r\n\r\n");
         HttpResponse r;
         QVERIFY(c.readResponse(&r));
         QCOMPARE(r.status, 200);
@@ -1263,7 +1276,7 @@ void TestEngineServer::malformedRequest_data()
     QTest::newRow("bad version") << QByteArray("GET /engine.io/ HTTP/7.1\r\nHost: x\r\n\r\n");
     QTest::newRow("double space") << QByteArray("GET  /engine.io/ HTTP/1.1\r\nHost: x\r\n\r\n");
     QTest::newRow("header without colon")
-            << QByteArray("GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost x\r\n\r\n");
+        << QByteArray("GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost x\r\n\r\n");
     QTest::newRow("bad method") << QByteArray("G(T /engine.io/ HTTP/1.1\r\nHost: x\r\n\r\n");
 }
 
@@ -1289,8 +1302,8 @@ void TestEngineServer::connectionClose_data()
     QTest::addColumn<QByteArray>("version");
     QTest::addColumn<QByteArray>("extraHeader");
     QTest::addColumn<bool>("expectClose");
-    QTest::newRow("HTTP/1.1 Connection: close") << QByteArray("HTTP/1.1")
-                                                << QByteArray("Connection: close\r\n") << true;
+    QTest::newRow("HTTP/1.1 Connection: close")
+        << QByteArray("HTTP/1.1") << QByteArray("Connection: close\r\n") << true;
     QTest::newRow("HTTP/1.0") << QByteArray("HTTP/1.0") << QByteArray() << true;
     QTest::newRow("HTTP/1.1 keep-alive") << QByteArray("HTTP/1.1") << QByteArray() << false;
 }
@@ -1307,7 +1320,7 @@ void TestEngineServer::connectionClose()
     RawClient c;
     QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
     c.send("GET " + kHandshakeTarget + ' ' + version + "\r\nHost: " + hostHeader(port) + "\r\n"
-           + extraHeader + "\r\n");
+        + extraHeader + "\r\n");
     HttpResponse r;
     QVERIFY(c.readResponse(&r));
     QCOMPARE(r.status, 200);
@@ -1363,7 +1376,8 @@ void TestEngineServer::malformedPayload_data()
     QTest::addColumn<QByteArray>("payload");
     QTest::newRow("unknown type") << QByteArray("9xyz");
     QTest::newRow("bad base64") << QByteArray("b!!!");
-    QTest::newRow("good then bad") << QByteArray("4ok\x1e" "9bad");
+    QTest::newRow("good then bad") << QByteArray("4ok\x1e"
+                                                 "9bad");
     QTest::newRow("empty packet") << QByteArray("4ok\x1e");
 }
 
@@ -1400,7 +1414,7 @@ void TestEngineServer::allowRequestRefuses()
     QStringList seen;
     server.setAllowRequest([&seen](const EngineHandshake &hs) {
         seen.append(hs.query.queryItemValue(QStringLiteral("transport")) + u'/'
-                    + hs.query.queryItemValue(QStringLiteral("token")));
+            + hs.query.queryItemValue(QStringLiteral("token")));
         return false;
     });
     QSignalSpy newConnection(&server, &EngineServer::newConnection);
@@ -1426,12 +1440,14 @@ void TestEngineServer::allowRequestRefuses()
     QVERIFY(!ws.open(wsUrl(port)));
 
     QCOMPARE(seen.mid(0, 2),
-             (QStringList{QStringLiteral("polling/abc"), QStringLiteral("websocket/def")}));
+        (QStringList {QStringLiteral("polling/abc"), QStringLiteral("websocket/def")}));
     QCOMPARE(newConnection.count(), 0);
     QCOMPARE(server.clientsCount(), 0);
     QVERIFY(errors.count() >= 2);
-    QCOMPARE(errors.at(0).at(0).value<EngineServer::ErrorCode>(), EngineServer::ErrorCode::Forbidden);
-    QCOMPARE(errors.at(1).at(0).value<EngineServer::ErrorCode>(), EngineServer::ErrorCode::Forbidden);
+    QCOMPARE(
+        errors.at(0).at(0).value<EngineServer::ErrorCode>(), EngineServer::ErrorCode::Forbidden);
+    QCOMPARE(
+        errors.at(1).at(0).value<EngineServer::ErrorCode>(), EngineServer::ErrorCode::Forbidden);
     QCOMPARE(errors.at(0).at(1).toString(), QStringLiteral("Forbidden"));
 
     // Allowed again: handshakes work.
@@ -1453,7 +1469,7 @@ void TestEngineServer::cookie()
     QFETCH(bool, enabled);
     EngineOptions options;
     if (enabled)
-        options.cookie = CookieOptions{};
+        options.cookie = CookieOptions {};
     EngineServer server(options);
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     const quint16 port = server.serverPort();
@@ -1467,8 +1483,8 @@ void TestEngineServer::cookie()
     }
     if (enabled) {
         QCOMPARE(r.headerCount("set-cookie"), 1);
-        QCOMPARE(r.header("set-cookie"),
-                 "io=" + sid.toLatin1() + "; Path=/; HttpOnly; SameSite=Lax");
+        QCOMPARE(
+            r.header("set-cookie"), "io=" + sid.toLatin1() + "; Path=/; HttpOnly; SameSite=Lax");
     } else {
         QCOMPARE(r.headerCount("set-cookie"), 0);
     }
@@ -1485,7 +1501,8 @@ void TestEngineServer::gracefulCloseHeldPollAndWebSocket()
     const quint16 port = server.serverPort();
     QStringList events;
     QSignalSpy serverClosed(&server, &EngineServer::closed);
-    connect(&server, &EngineServer::closed, this, [&events] { events.append(QStringLiteral("server")); });
+    connect(&server, &EngineServer::closed, this,
+        [&events] { events.append(QStringLiteral("server")); });
 
     QString pollSid;
     CHECKED(handshake(port, &pollSid));
@@ -1504,9 +1521,8 @@ void TestEngineServer::gracefulCloseHeldPollAndWebSocket()
 
     for (EngineSocket *s : {p.data(), w.data()}) {
         const QString name = s == p ? QStringLiteral("P") : QStringLiteral("W");
-        connect(s, &EngineSocket::closed, this, [&events, name](const QString &reason) {
-            events.append(name + u':' + reason);
-        });
+        connect(s, &EngineSocket::closed, this,
+            [&events, name](const QString &reason) { events.append(name + u':' + reason); });
     }
 
     RawClient held;
@@ -1523,10 +1539,12 @@ void TestEngineServer::gracefulCloseHeldPollAndWebSocket()
     HttpResponse r;
     QVERIFY(held.readResponse(&r));
     QCOMPARE(r.status, 200);
-    QCOMPARE(r.body, QByteArray("4queued-p\x1e" "1"));
+    QCOMPARE(r.body,
+        QByteArray("4queued-p\x1e"
+                   "1"));
 
     QVERIFY(ws.waitDisconnected());
-    QCOMPARE(ws.texts().mid(1), QList<QByteArray>{QByteArray("4queued-w")});
+    QCOMPARE(ws.texts().mid(1), QList<QByteArray> {QByteArray("4queued-w")});
 
     QTRY_COMPARE_WITH_TIMEOUT(serverClosed.count(), 1, kWait);
     QCOMPARE(events.size(), 3);
@@ -1572,7 +1590,9 @@ void TestEngineServer::gracefulCloseWaitsForNextPoll()
     HttpResponse r;
     QVERIFY(c.readResponse(&r));
     QCOMPARE(r.status, 200);
-    QCOMPARE(r.body, QByteArray("4queued\x1e" "1"));
+    QCOMPARE(r.body,
+        QByteArray("4queued\x1e"
+                   "1"));
     QVERIFY(closed.wait());
     QCOMPARE(closed.reason, QStringLiteral("server shutting down"));
     QTRY_COMPARE_WITH_TIMEOUT(serverClosed.count(), 1, kWait);
@@ -1656,7 +1676,8 @@ void TestEngineServer::badSidUpgrade()
     QVERIFY(c.waitClosed());
     QCOMPARE(c.buffer, QByteArray()); // nothing after the response
     QCOMPARE(errors.count(), 1);
-    QCOMPARE(errors.at(0).at(0).value<EngineServer::ErrorCode>(), EngineServer::ErrorCode::UnknownSid);
+    QCOMPARE(
+        errors.at(0).at(0).value<EngineServer::ErrorCode>(), EngineServer::ErrorCode::UnknownSid);
 
     QString sid;
     CHECKED(handshake(port, &sid));
@@ -1678,7 +1699,7 @@ void TestEngineServer::upgradeOnUsedKeepAliveConnection()
     const quint16 port = server.serverPort();
     QList<QPointer<EngineSocket>> sessions;
     connect(&server, &EngineServer::newConnection, this,
-            [&sessions](EngineSocket *s) { sessions.append(s); });
+        [&sessions](EngineSocket *s) { sessions.append(s); });
 
     RawClient c;
     QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
@@ -1796,7 +1817,7 @@ void TestEngineServer::pipelinedRequests()
     QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
     const QByteArray closeHeader = "Connection: close\r\n";
     c.send(httpGet(port, kHandshakeTarget, closeOnFirst ? closeHeader : QByteArray())
-           + httpGet(port, kHandshakeTarget, closeOnFirst ? QByteArray() : closeHeader));
+        + httpGet(port, kHandshakeTarget, closeOnFirst ? QByteArray() : closeHeader));
     HttpResponse first, second;
     QVERIFY2(c.readResponse(&first), c.buffer.constData());
     QCOMPARE(first.status, 200);
@@ -1808,7 +1829,7 @@ void TestEngineServer::pipelinedRequests()
         QTRY_COMPARE_WITH_TIMEOUT(server.clientsCount(), 1, kWait);
     } else {
         QVERIFY2(first.header("connection").toLower() != "close",
-                 "the first response closed the connection");
+            "the first response closed the connection");
         QVERIFY2(c.readResponse(&second), "the second pipelined request was not answered");
         QCOMPARE(second.status, 200);
         QVERIFY(second.body.startsWith("0{"));
@@ -1847,7 +1868,9 @@ void TestEngineServer::headAndBodyInPieces()
     QSignalSpy received(s, &EngineSocket::messageReceived);
 
     // A POST whose body comes after its head, in two pieces, on the same connection.
-    const QByteArray post = httpPost(port, pollTarget(sid), "4first\x1e" "4second");
+    const QByteArray post = httpPost(port, pollTarget(sid),
+        "4first\x1e"
+        "4second");
     const qsizetype bodyStart = post.indexOf("\r\n\r\n") + 4;
     c.send(post.left(bodyStart));
     QTest::qWait(30);
@@ -1993,8 +2016,7 @@ void TestEngineServer::gracefulCloseTimeout()
     QSignalSpy serverClosed(&server, &EngineServer::closed);
     QVERIFY(s->send("never fetched"));
     QTest::ignoreMessage(QtWarningMsg,
-                         QRegularExpression(QStringLiteral(
-                                 "closed with 1 packets the client did not poll for")));
+        QRegularExpression(QStringLiteral("closed with 1 packets the client did not poll for")));
     clock.start();
     server.close();
     QVERIFY(closed.wait(3000));
@@ -2104,10 +2126,10 @@ void TestEngineServer::standaloneOtherPathBodyNotBuffered()
     RawClient c;
     QVERIFY(c.connectTo(QHostAddress::LocalHost, port));
     c.send("POST /elsewhere HTTP/1.1\r\nHost: " + hostHeader(port)
-           + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1073741824\r\n\r\n");
+        + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1073741824\r\n\r\n");
     c.send(QByteArray(64 * 1024, 'z'));
     QVERIFY2(c.readResponse(&r, 2000),
-             "no answer to a 1 GiB POST outside the engine path: the body is being buffered");
+        "no answer to a 1 GiB POST outside the engine path: the body is being buffered");
     QVERIFY2(r.status == 413 || r.status == 404, r.statusLine.constData());
     QVERIFY(c.waitClosed());
 }
@@ -2190,7 +2212,8 @@ void TestEngineServer::refusedPostDoesNotBlockSession()
     QString sid;
     CHECKED(handshake(port, &sid));
     HttpResponse r;
-    CHECKED(request(port, httpPost(port, pollTarget(sid), "4refused", "Origin: http://evil.example\r\n"), &r));
+    CHECKED(request(
+        port, httpPost(port, pollTarget(sid), "4refused", "Origin: http://evil.example\r\n"), &r));
     QCOMPARE(r.status, 403);
     EngineSocket *socket = server.socket(sid);
     QVERIFY(socket);
@@ -2207,16 +2230,18 @@ void TestEngineServer::forwardedOriginIsSameOrigin()
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     const quint16 port = server.serverPort();
     HttpResponse r;
-    CHECKED(request(port, httpGet(port, kHandshakeTarget,
-                                  "Origin: https://app.example\r\nX-Forwarded-Proto: https\r\n"
-                                  "X-Forwarded-Host: app.example\r\n"),
-                    &r));
+    CHECKED(request(port,
+        httpGet(port, kHandshakeTarget,
+            "Origin: https://app.example\r\nX-Forwarded-Proto: https\r\n"
+            "X-Forwarded-Host: app.example\r\n"),
+        &r));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.header("access-control-allow-origin"), QByteArray("https://app.example"));
-    CHECKED(request(port, httpGet(port, kHandshakeTarget,
-                                  "Origin: https://other.example\r\nX-Forwarded-Proto: https\r\n"
-                                  "X-Forwarded-Host: app.example\r\n"),
-                    &r));
+    CHECKED(request(port,
+        httpGet(port, kHandshakeTarget,
+            "Origin: https://other.example\r\nX-Forwarded-Proto: https\r\n"
+            "X-Forwarded-Host: app.example\r\n"),
+        &r));
     QCOMPARE(r.status, 403);
 }
 
@@ -2258,7 +2283,8 @@ void TestEngineServer::foreignWebSocketReachesApplication()
 
     QWebSocket engine;
     QSignalSpy engineText(&engine, &QWebSocket::textMessageReceived);
-    engine.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/engine.io/?EIO=4&transport=websocket").arg(port)));
+    engine.open(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/engine.io/?EIO=4&transport=websocket").arg(port)));
     QVERIFY(engineText.wait(kWait));
     QVERIFY(engineText.first().first().toString().startsWith(QStringLiteral("0{")));
     QCOMPARE(server.clientsCount(), 1);

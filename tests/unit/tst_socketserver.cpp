@@ -827,7 +827,8 @@ void TestSocketServer::emitsDuringConnectHandlerWaitForConnect()
     const std::optional<SioPacket> accepted = c.connectTo(u"/hello"_s, R"({"ok":true})");
     QVERIFY(accepted);
     QCOMPARE(accepted->type, 0);
-    const int connectAt = c.waitFor([](const SioPacket &p) { return p.type == 0 && p.nsp == u"/hello"; });
+    const int connectAt
+        = c.waitFor([](const SioPacket &p) { return p.type == 0 && p.nsp == u"/hello"; });
     const int direct = c.waitEvent(u"direct"_s, u"/hello"_s);
     const int bySid = c.waitEvent(u"by-sid"_s, u"/hello"_s);
     QVERIFY(direct > connectAt);
@@ -842,9 +843,12 @@ void TestSocketServer::emitsDuringConnectHandlerWaitForConnect()
     if (alwaysConnect) {
         // Connected first, then disconnected by the refusal: what was sent arrives in between.
         QCOMPARE(refused->type, 0);
-        QVERIFY(c2.waitFor([](const SioPacket &p) { return p.type == 1 && p.nsp == u"/hello"; }, before) >= 0);
+        QVERIFY(
+            c2.waitFor([](const SioPacket &p) { return p.type == 1 && p.nsp == u"/hello"; }, before)
+            >= 0);
     } else {
-        QCOMPARE(refused->text, QByteArray(R"(4/hello,{"message":"Connection rejected by server"})"));
+        QCOMPARE(
+            refused->text, QByteArray(R"(4/hello,{"message":"Connection rejected by server"})"));
         QVERIFY(c2.roundTrip());
         QCOMPARE(c2.countEvent(u"direct"_s, u"/hello"_s), 0); // dropped with the refusal
         QCOMPARE(c.countEvent(u"direct"_s, u"/hello"_s), 1);
