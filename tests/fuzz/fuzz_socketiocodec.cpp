@@ -104,7 +104,7 @@ void checkShape(const Packet &packet, bool binary)
 {
     check(packet.nsp.startsWith(u'/'));
     check(!packet.nsp.contains(u','));
-    check(packet.id >= -1 && packet.id <= 999999999999999);
+    check(packet.id >= -1 && packet.id <= 9007199254740991); // 2^53 - 1
     if (!binary)
         check(countBinary(packet.data) == 0);
     const int dataType = packet.data.typeId();
