@@ -355,7 +355,7 @@ Decoder::Result Decoder::fail(const QString &error)
     return Result::Error;
 }
 
-static bool isReservedEvent(const QString &name)
+bool isReservedEventName(const QString &name)
 {
     return name == u"connect" || name == u"connect_error" || name == u"disconnect"
         || name == u"disconnecting" || name == u"newListener" || name == u"removeListener";
@@ -433,7 +433,7 @@ Decoder::Result Decoder::addText(QByteArrayView utf8)
         const int nameType = list.first().typeId();
         if (nameType == QMetaType::LongLong || nameType == QMetaType::Double)
             list.first() = list.first().toString();
-        else if (nameType != QMetaType::QString || isReservedEvent(list.first().toString()))
+        else if (nameType != QMetaType::QString || isReservedEventName(list.first().toString()))
             return fail(u"invalid event name"_s);
         break;
     }

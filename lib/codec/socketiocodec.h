@@ -83,6 +83,9 @@ private:
     QString m_error;
 };
 
+// Names a Socket.IO event may not have (connect, disconnect, ...): clients refuse them.
+QSOCKETIO_EXPORT bool isReservedEventName(const QString &name);
+
 // The event name of an Event packet's data, or an empty string when it has none.
 QSOCKETIO_EXPORT QString eventName(const QVariant &data);
 

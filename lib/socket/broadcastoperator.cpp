@@ -61,7 +61,7 @@ BroadcastOperator BroadcastOperator::local() const
 
 bool BroadcastOperator::emitEvent(const QString &event, const QVariantList &args) const
 {
-    if (!m_nsp)
+    if (!m_nsp || !isEmittable(event))
         return false;
     for (Namespace *target : m_nsp->d_func()->targets())
         target->adapter()->broadcast(eventPacket(target->name(), event, args), m_options);
@@ -88,16 +88,23 @@ void BroadcastOperator::emitWithAck(const QString &event, const QVariantList &ar
             return;
         state->done = true;
         state->timer.stop();
+        // The timer's connection holds this state: let both go.
+        QObject::disconnect(&state->timer, nullptr, nullptr, nullptr);
         callback(timedOut, state->responses);
     };
     auto check = [state, finish] {
         if (state->pendingCounts == 0 && state->responses.size() >= state->expected)
             finish(false);
     };
-    if (targets.isEmpty()) {
-        finish(false);
+    if (targets.isEmpty() || !isEmittable(event)) {
+        finish(!targets.isEmpty());
         return;
     }
+    // Every recipient's ack waits for its answer: never for ever.
+    if (timeout.count() <= 0)
+        timeout = m_nsp->server()->options().ackTimeout;
+    if (timeout.count() <= 0)
+        timeout = std::chrono::seconds(10);
     state->timer.setSingleShot(true);
     state->timer.setTimerType(Qt::PreciseTimer);
     QObject::connect(&state->timer, &QTimer::timeout, m_nsp, [finish] { finish(true); });

@@ -28,7 +28,8 @@ public:
 
     bool emitEvent(const QString &event, const QVariantList &args = {}) const;
     // Every recipient's answer; `callback` runs once all answered or the timeout passed, with
-    // the answers received (timedOut tells whether some are missing).
+    // the answers received (timedOut tells whether some are missing). A zero timeout takes
+    // SocketServerOptions::ackTimeout, or 10 s when that is unset too.
     void emitWithAck(const QString &event, const QVariantList &args,
         std::function<void(bool timedOut, const QList<QVariantList> &responses)> callback,
         std::chrono::milliseconds timeout) const;

@@ -113,9 +113,8 @@ qint64 SocketPrivate::registerAck(
     if (timeout.count() <= 0)
         timeout = nsp->server()->options().ackTimeout;
     if (timeout.count() > 0) {
-        pending.timer = new QBasicTimer;
-        pending.timer->start(int(timeout.count()), Qt::PreciseTimer, this);
-        ackTimers.insert(pending.timer->timerId(), ackId);
+        pending.timerId = startTimer(timeout, Qt::PreciseTimer);
+        ackTimers.insert(pending.timerId, ackId);
     }
     acks.insert(ackId, std::move(pending));
     return ackId;
@@ -131,9 +130,9 @@ void SocketPrivate::takeAck(qint64 ackId, bool timedOut, const QVariantList &arg
     }
     PendingAck pending = std::move(*it);
     acks.erase(it);
-    if (pending.timer) {
-        ackTimers.remove(pending.timer->timerId());
-        delete pending.timer;
+    if (pending.timerId) {
+        ackTimers.remove(pending.timerId);
+        killTimer(pending.timerId);
     }
     if (pending.callback)
         guarded(id, u"ack"_s, [&] { pending.callback(timedOut, args); });
@@ -179,61 +178,97 @@ void SocketPrivate::onEvent(Packet &&packet)
         dispatch(event, args, ack);
         return;
     }
-    // Middlewares run in order, each possibly later (next() kept and called afterwards).
-    auto state = std::make_shared<std::pair<QVariantList, int>>(std::move(args), 0);
-    QPointer<Socket> self(q_ptr);
-    auto step = std::make_shared<std::function<void()>>();
-    *step = [self, state, event, ack, step]() {
-        if (!self || !self->d_func()->connected())
+    auto chain = std::make_shared<PacketChain>();
+    chain->socket = q_ptr;
+    chain->d = this;
+    chain->event = event;
+    chain->args = std::move(args);
+    chain->ack = ack;
+    chain->run();
+}
+
+// One incoming event on its way through the socket's middlewares, each of which may call next()
+// later. Held only by the Next handed to the current middleware: a middleware that drops it
+// without calling it drops the event.
+void SocketPrivate::PacketChain::run()
+{
+    if (done)
+        return;
+    if (!socket || !d->connected()) {
+        done = true;
+        return;
+    }
+    if (index >= d->middlewares.size()) {
+        done = true;
+        d->dispatch(event, args, ack);
+        return;
+    }
+    const auto middleware = d->middlewares.at(index++);
+    auto self = shared_from_this();
+    auto called = std::make_shared<bool>(false);
+    const Next next([self, called](const ConnectError *error) {
+        if (*called || self->done)
             return;
-        SocketPrivate *d = self->d_func();
-        if (state->second >= d->middlewares.size()) {
-            d->dispatch(event, state->first, ack);
-            *step = nullptr; // break the cycle
+        *called = true;
+        if (!error) {
+            self->run();
             return;
         }
-        const auto middleware = d->middlewares.at(state->second++);
-        Next next([self, step](const ConnectError *error) {
-            if (!self || !*step)
-                return;
-            if (error) {
-                Q_EMIT self->middlewareError(error->message, error->data);
-                *step = nullptr;
-                return;
-            }
-            (*step)();
-        });
-        guarded(d->id, u"middleware"_s, [&] { middleware(event, state->first, next); });
-    };
-    (*step)();
+        self->done = true;
+        if (self->socket)
+            Q_EMIT self->socket->middlewareError(error->message, error->data);
+    });
+    try {
+        middleware(event, args, next);
+    } catch (const std::exception &e) {
+        qCWarning(lcSocket) << "middleware of socket" << d->id << "threw:" << e.what();
+        next(ConnectError {QString::fromUtf8(e.what()), {}});
+    } catch (...) {
+        qCWarning(lcSocket) << "middleware of socket" << d->id << "threw";
+        next(ConnectError {u"middleware error"_s, {}});
+    }
 }
 
 void SocketPrivate::dispatch(const QString &event, const QVariantList &args, const Ack &ack)
 {
     Q_Q(Socket);
+    // Handlers may register handlers, or end the socket: iterate over copies, check liveness.
     QPointer<Socket> self(q);
-    for (const auto &h : std::as_const(anyHandlers))
+    const auto any = anyHandlers;
+    for (const auto &h : any) {
         guarded(id, event, [&] { h(event, args); });
+        if (!self)
+            return;
+    }
+    QPointer<Namespace> ns(nsp);
     for (NamespacePrivate *n : nsp->d_func()->chain()) {
-        for (const auto &r : std::as_const(n->handlers)) {
-            if (self && r.handler && r.event == event)
+        const auto registered = n->handlers;
+        for (const auto &r : registered) {
+            if (r.handler && r.event == event)
                 guarded(id, event, [&] { r.handler(q, args, ack); });
+            if (!self || !ns)
+                return;
         }
     }
-    if (!self)
-        return;
-    for (const auto &h : handlers.value(event))
+    const auto own = handlers.value(event);
+    for (const auto &h : own) {
         guarded(id, event, [&] { h(args, ack); });
-    if (self)
-        Q_EMIT q->eventReceived(event, args, ack);
+        if (!self)
+            return;
+    }
+    Q_EMIT q->eventReceived(event, args, ack);
 }
 
 void SocketPrivate::onClose(const QString &reason)
 {
     Q_Q(Socket);
-    if (state == State::Closed || !joined)
+    if (state == State::Closed || !joined || closing)
         return;
+    closing = true; // a disconnecting() slot may call disconnect() again
+    QPointer<Socket> guard(q);
     Q_EMIT q->disconnecting(reason);
+    if (!guard)
+        return;
     state = State::Closed;
     // No answer can come any more.
     QPointer<Socket> self(q);
@@ -324,32 +359,38 @@ void Socket::leave(const QString &room)
 bool Socket::emitEvent(const QString &event, const QVariantList &args)
 {
     Q_D(Socket);
-    return d->sendPacket(eventPacket(d->nsp->name(), event, args));
+    return isEmittable(event) && d->sendPacket(eventPacket(d->nsp->name(), event, args));
 }
 
 bool Socket::emitVolatile(const QString &event, const QVariantList &args)
 {
     Q_D(Socket);
-    return d->sendPacket(eventPacket(d->nsp->name(), event, args), true);
+    return isEmittable(event) && d->sendPacket(eventPacket(d->nsp->name(), event, args), true);
+}
+
+qint64 SocketPrivate::emitWithAck(const QString &event, const QVariantList &args,
+    AckCallback callback, std::chrono::milliseconds timeout)
+{
+    Packet p = eventPacket(nsp->name(), event, args);
+    p.id = registerAck(std::move(callback), timeout);
+    if (!isEmittable(event) || !sendPacket(p)) {
+        // Never sent: the answer will not come. Told on the next turn, as a timeout would be.
+        QMetaObject::invokeMethod(
+            this, [this, id = p.id] { takeAck(id, true, {}); }, Qt::QueuedConnection);
+    }
+    return p.id;
 }
 
 void Socket::emitWithAck(const QString &event, const QVariantList &args, AckCallback callback,
     std::chrono::milliseconds timeout)
 {
-    Q_D(Socket);
-    Packet p = eventPacket(d->nsp->name(), event, args);
-    p.id = d->registerAck(std::move(callback), timeout);
-    d->sendPacket(p);
+    d_func()->emitWithAck(event, args, std::move(callback), timeout);
 }
 
 qint64 Socket::emitWithAck(
     const QString &event, const QVariantList &args, std::chrono::milliseconds timeout)
 {
-    Q_D(Socket);
-    Packet p = eventPacket(d->nsp->name(), event, args);
-    p.id = d->registerAck({}, timeout);
-    d->sendPacket(p);
-    return p.id;
+    return d_func()->emitWithAck(event, args, {}, timeout);
 }
 
 BroadcastOperator Socket::broadcast() const
@@ -391,7 +432,9 @@ void Socket::use(PacketMiddleware middleware)
 void Socket::disconnect(bool close)
 {
     Q_D(Socket);
-    if (d->state == SocketPrivate::State::Closed)
+    // As in Node, a socket still connecting (in its middlewares) is not disconnected: refuse
+    // it from the middleware or connect handler instead.
+    if (d->state != SocketPrivate::State::Connected || d->closing)
         return;
     if (close && d->client) {
         d->client->disconnectAll(u"server namespace disconnect"_s);

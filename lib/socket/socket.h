@@ -90,6 +90,9 @@ public:
     // Leave the namespace (reason "server namespace disconnect"); `close` ends the whole
     // connection, every namespace of it.
     void disconnect(bool close = false);
+    // QObject::disconnect(receiver) is hidden by the above; a pointer must not turn into `close`.
+    // Use QObject::disconnect(socket, ...) to drop signal connections.
+    void disconnect(const QObject *receiver) = delete;
 
 Q_SIGNALS:
     void eventReceived(const QString &event, const QVariantList &args, const QSocketIo::Ack &ack);

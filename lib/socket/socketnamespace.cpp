@@ -47,51 +47,62 @@ void NamespacePrivate::add(Client *client, const QVariant &auth)
 {
     Q_Q(Namespace);
     auto *socket = new Socket(q, generateId(), client, auth);
+    client->connecting.insert(name, socket);
     QPointer<Socket> guard(socket);
     QPointer<Client> clientGuard(client);
-    runMiddlewares(socket, 0, [this, guard, clientGuard](const ConnectError *error) {
-        Q_Q(Namespace);
-        if (!guard)
-            return;
-        if (!clientGuard || !clientGuard->connection
-            || clientGuard->connection->state() != EngineSocket::State::Open) {
-            guard->d_func()->state = SocketPrivate::State::Closed;
-            guard->deleteLater();
-            return;
-        }
-        if (error) {
-            refuse(guard, clientGuard, *error);
-            return;
-        }
-        join(guard, clientGuard);
-        const bool alwaysConnect = server->options().alwaysConnect;
-        if (alwaysConnect)
-            sendConnect(guard, clientGuard);
-        ConnectError refusal;
-        if (!runConnectHandlers(guard, &refusal)) {
-            if (!guard)
-                return;
-            if (alwaysConnect) {
-                guard->disconnect();
-            } else {
-                guard->d_func()->state = SocketPrivate::State::Closed;
-                adapter->delAll(guard->id());
-                sockets.remove(guard->id());
-                clientGuard->removeSocket(guard);
-                refuse(guard, clientGuard, refusal);
-            }
-            return;
-        }
-        if (!guard || !clientGuard)
-            return;
-        if (!alwaysConnect)
-            sendConnect(guard, clientGuard);
-        qCDebug(lcSocket) << "socket" << guard->id() << "joined" << name;
-        Q_EMIT q->socketsCountChanged();
-        Q_EMIT q->connected(guard);
-        if (parent && guard)
-            Q_EMIT parent->connected(guard); // as Node gives a parent's listeners to children
+    QPointer<Namespace> self(q); // a middleware may call next() after the server went
+    runMiddlewares(socket, 0, [self, guard, clientGuard](const ConnectError *error) {
+        if (self)
+            self->d_func()->afterMiddlewares(guard, clientGuard, error);
     });
+}
+
+void NamespacePrivate::afterMiddlewares(
+    QPointer<Socket> socket, QPointer<Client> client, const ConnectError *error)
+{
+    Q_Q(Namespace);
+    if (!socket)
+        return;
+    SocketPrivate *sd = socket->d_func();
+    if (client)
+        client->connecting.remove(name);
+    if (!client || !client->connection || sd->state == SocketPrivate::State::Closed
+        || client->connection->state() != EngineSocket::State::Open) {
+        sd->state = SocketPrivate::State::Closed;
+        socket->deleteLater();
+        return;
+    }
+    if (error) {
+        refuse(socket, client, *error);
+        return;
+    }
+    join(socket, client);
+    const bool alwaysConnect = server->options().alwaysConnect;
+    if (alwaysConnect)
+        sendConnect(socket, client);
+    ConnectError refusal;
+    const bool accepted = runConnectHandlers(socket, &refusal);
+    if (!socket || !client || sd->state == SocketPrivate::State::Closed)
+        return; // a handler ended it
+    if (!accepted) {
+        if (alwaysConnect) {
+            socket->disconnect();
+        } else {
+            sd->state = SocketPrivate::State::Closed;
+            adapter->delAll(sd->id);
+            sockets.remove(sd->id);
+            client->removeSocket(socket);
+            refuse(socket, client, refusal);
+        }
+        return;
+    }
+    if (!alwaysConnect)
+        sendConnect(socket, client);
+    qCDebug(lcSocket) << "socket" << sd->id << "joined" << name;
+    Q_EMIT q->socketsCountChanged();
+    Q_EMIT q->connected(socket);
+    if (parent && socket)
+        Q_EMIT parent->connected(socket); // as Node gives a parent's listeners to children
 }
 
 void NamespacePrivate::join(Socket *socket, Client *client)
@@ -128,8 +139,13 @@ void NamespacePrivate::refuse(Socket *socket, Client *client, const ConnectError
         payload.insert(u"data"_s, error.data);
     refusal.data = payload;
     client->writePacket(refusal);
-    socket->d_func()->state = SocketPrivate::State::Closed;
-    socket->d_func()->pending.clear();
+    SocketPrivate *sd = socket->d_func();
+    sd->state = SocketPrivate::State::Closed;
+    sd->pending.clear();
+    // What a middleware asked of the client will not be answered.
+    const QList<qint64> waiting = sd->acks.keys();
+    for (qint64 ackId : waiting)
+        sd->takeAck(ackId, true, {});
     socket->deleteLater();
 }
 
@@ -165,6 +181,7 @@ bool NamespacePrivate::runConnectHandlers(Socket *socket, ConnectError *error)
 void NamespacePrivate::runMiddlewares(
     Socket *socket, int index, std::function<void(const ConnectError *)> done)
 {
+    Q_Q(Namespace);
     // The parent's middlewares run before the child's own.
     QList<Namespace::ConnectMiddleware> all;
     for (NamespacePrivate *n : chain())
@@ -174,15 +191,16 @@ void NamespacePrivate::runMiddlewares(
         return;
     }
     QPointer<Socket> guard(socket);
+    QPointer<Namespace> self(q);
     auto called = std::make_shared<bool>(false);
-    Next next([this, guard, index, done, called](const ConnectError *error) {
+    Next next([self, guard, index, done, called](const ConnectError *error) {
         if (*called)
             return; // a middleware calling next twice
         *called = true;
-        if (error || !guard)
+        if (error || !guard || !self)
             done(error);
         else
-            runMiddlewares(guard, index + 1, done);
+            self->d_func()->runMiddlewares(guard, index + 1, done);
     });
     try {
         all.at(index)(socket, next);

@@ -18,6 +18,14 @@ using SocketIo::PacketType;
 
 Q_LOGGING_CATEGORY(lcSocket, "qsocketio.socket", QtWarningMsg)
 
+bool isEmittable(const QString &event)
+{
+    if (!SocketIo::isReservedEventName(event))
+        return true;
+    qCWarning(lcSocket) << "not emitted: the event name" << event << "is reserved by Socket.IO";
+    return false;
+}
+
 Packet eventPacket(const QString &nsp, const QString &event, const QVariantList &args)
 {
     Packet p;
@@ -136,12 +144,17 @@ void Client::onPacket(Packet &&packet)
 
 void Client::connectTo(const QString &name, const QVariant &auth)
 {
+    if (connecting.value(name)) {
+        protocolError(u"second CONNECT to %1 while the first is in progress"_s.arg(name));
+        return;
+    }
     Namespace *nsp = server->closing ? nullptr : server->namespaceFor(name, auth);
     if (!nsp) {
         Packet refusal;
         refusal.type = PacketType::ConnectError;
         refusal.nsp = name;
-        refusal.data = QVariantMap {{u"message"_s, u"Invalid namespace"_s}};
+        refusal.data = QVariantMap {
+            {u"message"_s, server->closing ? u"Server shutting down"_s : u"Invalid namespace"_s}};
         writePacket(refusal);
         return;
     }
@@ -177,6 +190,13 @@ void Client::onConnectionClosed(const QString &reason)
     const auto list = sockets.values();
     for (Socket *s : list)
         s->d_func()->onClose(reason);
+    // Those still in their middlewares will never connect.
+    for (const QPointer<Socket> &s : std::exchange(connecting, {})) {
+        if (s) {
+            s->d_func()->state = SocketPrivate::State::Closed;
+            s->deleteLater();
+        }
+    }
 }
 
 // ---- SocketServerPrivate ----
@@ -293,9 +313,15 @@ int SocketServerPrivate::pendingAcks() const
 
 void SocketServerPrivate::finishClose()
 {
+    // As Node's io.close(): the sockets end here with "server shutting down" and the
+    // connections close after what was queued, without a DISCONNECT packet, so that clients
+    // reconnect once the server is back.
     const auto list = clients.values();
-    for (Client *c : list)
-        c->disconnectAll(u"server shutting down"_s);
+    for (Client *c : list) {
+        const auto sockets = c->sockets.values();
+        for (Socket *s : sockets)
+            s->d_func()->onClose(u"server shutting down"_s);
+    }
     engine->close();
 }
 

@@ -18,6 +18,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcSocket)
 class SocketServerPrivate;
 
 SocketIo::Packet eventPacket(const QString &nsp, const QString &event, const QVariantList &args);
+// False, with a warning, for the names Socket.IO reserves (clients would drop the connection).
+bool isEmittable(const QString &event);
 
 // One Engine.IO connection and the namespace sockets multiplexed on it.
 class Client : public QObject
@@ -32,6 +34,9 @@ public:
     EngineSocket *const key; // the server's key for this client, valid after the connection went
     SocketIo::Decoder decoder;
     QHash<QString, Socket *> sockets; // by namespace name
+    // Sockets in their middlewares and connect handlers, by namespace name: a second CONNECT
+    // for one of them is a protocol error, and they go when the connection goes.
+    QHash<QString, QPointer<Socket>> connecting;
     QBasicTimer connectTimer;
 
     bool write(const EngineMessages &messages, bool isVolatile = false);
@@ -52,7 +57,7 @@ protected:
 struct PendingAck
 {
     AckCallback callback; // empty for the signal form
-    QBasicTimer *timer = nullptr;
+    int timerId = 0; // QObject timer of the SocketPrivate, 0 for none
 };
 
 class SocketPrivate : public QObject
@@ -79,6 +84,7 @@ public:
     bool connected() const { return state == State::Connected; }
     QHash<qint64, PendingAck> acks;
     QHash<int, qint64> ackTimers; // timer id -> ack id
+    bool closing = false; // in onClose(): its signals may call back
     QList<Socket::PacketMiddleware> middlewares;
     QHash<QString, QList<Socket::Handler>> handlers;
     QList<Socket::AnyHandler> anyHandlers;
@@ -89,6 +95,20 @@ public:
     // Waits for the client's ack `ackId` (a fresh one when negative); the callback runs once,
     // with the answer, on timeout, or when the socket disconnects first.
     qint64 registerAck(AckCallback callback, std::chrono::milliseconds timeout, qint64 ackId = -1);
+    qint64 emitWithAck(const QString &event, const QVariantList &args, AckCallback callback,
+        std::chrono::milliseconds timeout);
+
+    struct PacketChain : std::enable_shared_from_this<PacketChain>
+    {
+        QPointer<Socket> socket;
+        SocketPrivate *d = nullptr; // valid while `socket` is
+        QString event;
+        QVariantList args;
+        Ack ack;
+        int index = 0;
+        bool done = false;
+        void run();
+    };
     void takeAck(qint64 ackId, bool timedOut, const QVariantList &args);
     void onEvent(SocketIo::Packet &&packet);
     void dispatch(const QString &event, const QVariantList &args, const Ack &ack);
@@ -132,6 +152,8 @@ public:
     std::function<bool(const QString &, const QVariant &)> accept;
 
     void add(Client *client, const QVariant &auth);
+    void afterMiddlewares(
+        QPointer<Socket> socket, QPointer<Client> client, const ConnectError *error);
     void join(Socket *socket, Client *client);
     void sendConnect(Socket *socket, Client *client);
     void refuse(Socket *socket, Client *client, const ConnectError &error);
