@@ -124,8 +124,9 @@ public:
     QList<Route> routes() const;
 
     // Graceful shutdown: no new connections; acks the server still waits for get up to `timeout`;
-    // then every socket gets a disconnect ("server shutting down") after what was queued, and
-    // closed() follows. Also run (waiting for it) when the application quits.
+    // then every socket ends ("server shutting down") and each connection closes after what was
+    // queued, without a DISCONNECT packet (clients reconnect to the next server, as from Node's
+    // io.close()); closed() follows. Also run (waiting for it) when the application quits.
     void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
     bool isClosing() const;
 
