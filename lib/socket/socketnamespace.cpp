@@ -147,6 +147,7 @@ void NamespacePrivate::refuse(Socket *socket, Client *client, const ConnectError
     for (qint64 ackId : waiting)
         sd->takeAck(ackId, true, {});
     socket->deleteLater();
+    server->d_func()->cleanupIfEmpty(q_ptr);
 }
 
 bool NamespacePrivate::runConnectHandlers(Socket *socket, ConnectError *error)
@@ -233,6 +234,7 @@ void NamespacePrivate::remove(Socket *socket, const QString &reason)
     Q_EMIT q->disconnected(socket, reason);
     if (parent)
         Q_EMIT parent->disconnected(socket, reason);
+    server->d_func()->cleanupIfEmpty(q);
 }
 
 Namespace::Namespace(SocketServer *server, const QString &name, Namespace *parent)

@@ -252,12 +252,30 @@ Namespace *SocketServerPrivate::namespaceFor(const QString &name, const QVariant
     for (Namespace *parent : std::as_const(dynamicParents)) {
         NamespacePrivate *pd = parent->d_func();
         const bool match = pd->accept ? pd->accept(name, auth) : pd->pattern.match(name).hasMatch();
-        if (match)
-            return createNamespace(name, parent);
+        if (match) {
+            Namespace *child = createNamespace(name, parent);
+            child->d_func()->onDemand = true;
+            return child;
+        }
     }
-    if (options.namespaces.contains(u"*"_s) || options.namespaces.contains(name))
-        return createNamespace(name, nullptr);
+    if (options.namespaces.contains(u"*"_s) || options.namespaces.contains(name)) {
+        Namespace *nsp = createNamespace(name, nullptr);
+        nsp->d_func()->onDemand = true;
+        return nsp;
+    }
     return nullptr;
+}
+
+void SocketServerPrivate::cleanupIfEmpty(Namespace *nsp)
+{
+    NamespacePrivate *nd = nsp->d_func();
+    if (!options.cleanupEmptyChildNamespaces || !nd->onDemand || !nd->sockets.isEmpty())
+        return;
+    if (namespaces.value(nd->name) == nsp)
+        namespaces.remove(nd->name);
+    if (nd->parent)
+        nd->parent->d_func()->children.removeAll(nsp);
+    nsp->deleteLater();
 }
 
 void SocketServerPrivate::onConnection(EngineSocket *connection)

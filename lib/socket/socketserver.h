@@ -27,6 +27,9 @@ struct QSOCKETIO_EXPORT SocketServerOptions : EngineOptions
     ms connectTimeout {45000};
     // Most binary attachments one packet may announce.
     int maxAttachments = 10;
+    // Node's cleanupEmptyChildNamespaces: a namespace made on demand (a dynamic child, or one
+    // `namespaces` allowed) goes when its last socket leaves, so clients cannot pile them up.
+    bool cleanupEmptyChildNamespaces = false;
     // Default timeout of emitWithAck() calls that give none (0: wait for ever).
     ms ackTimeout {0};
     // python-socketio's `logger`: switches the qsocketio.socket category to debug.

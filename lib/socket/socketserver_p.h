@@ -138,6 +138,7 @@ public:
     SocketServer *server;
     QString name;
     QPointer<Namespace> parent; // dynamic parent of a child namespace
+    bool onDemand = false; // made when a client connected to it
     QList<QPointer<Namespace>> children; // of a dynamic parent
     Adapter *adapter = nullptr;
     QHash<QString, Socket *> sockets;
@@ -185,6 +186,8 @@ public:
 
     static QString normalizedName(const QString &name);
     Namespace *createNamespace(const QString &name, Namespace *parent);
+    // A namespace made on demand that is empty now goes, if the options say so.
+    void cleanupIfEmpty(Namespace *nsp);
     // The namespace a client may connect to under `name`, created if the options or a dynamic
     // parent allow it; null when refused.
     Namespace *namespaceFor(const QString &name, const QVariant &auth);

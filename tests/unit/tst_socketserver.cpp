@@ -421,6 +421,7 @@ private slots:
     void disconnectWhileConnectingIsNoOp();
     void reservedEventNamesNotEmitted();
     void throwingPacketMiddleware();
+    void emptyChildNamespacesCleanedUp();
 };
 
 void TestSocketServer::initTestCase()
@@ -2137,6 +2138,47 @@ void TestSocketServer::throwingPacketMiddleware()
     QTRY_COMPARE_WITH_TIMEOUT(errors, QStringList {u"bad packet"_s}, kWait);
     QCOMPARE(handled, 0);
     QVERIFY(p.socket->isConnected());
+}
+
+void TestSocketServer::emptyChildNamespacesCleanedUp()
+{
+    SocketServerOptions options;
+    options.namespaces = {u"*"_s};
+    options.cleanupEmptyChildNamespaces = true;
+    SocketServer server(options);
+    Namespace *parent = server.of(QRegularExpression(u"^/dyn-\\d+$"_s));
+    server.of(u"/kept"_s); // made by the application: stays
+    parent->use([](Socket *s, const Next &next) {
+        if (s->handshake().auth.toMap().contains(u"refuse"_s))
+            next(ConnectError {u"no"_s, {}});
+        else
+            next();
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+    Peer a, b, c;
+    QVERIFY(join(server, a, u"/any"_s));
+    QVERIFY(join(server, b, u"/dyn-1"_s));
+    QVERIFY(join(server, c, u"/kept"_s));
+    QPointer<Namespace> any = server.existingNamespace(u"/any"_s);
+    QPointer<Namespace> child = server.existingNamespace(u"/dyn-1"_s);
+    QVERIFY(any && child);
+    QCOMPARE(child->parentNamespace(), parent);
+    a->send("1/any,");
+    b->send("1/dyn-1,");
+    c->send("1/kept,");
+    QTRY_VERIFY_WITH_TIMEOUT(!any && !child, kWait);
+    QVERIFY(!server.existingNamespace(u"/any"_s));
+    QVERIFY(server.existingNamespace(u"/kept"_s));
+    QVERIFY(parent->all().fetchSockets().isEmpty());
+
+    // A child made for a connection that is then refused goes too.
+    SioClient d;
+    QVERIFY(d.openSession(server.serverPort()));
+    const auto refused = d.connectTo(u"/dyn-2"_s, R"({"refuse":true})");
+    QVERIFY(refused);
+    QCOMPARE(refused->type, 4);
+    QTRY_VERIFY_WITH_TIMEOUT(!server.existingNamespace(u"/dyn-2"_s), kWait);
 }
 
 QTEST_GUILESS_MAIN(TestSocketServer)
