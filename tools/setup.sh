@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-websockets-dev qt6-httpserver-dev qt6-tools-dev qt6-l10n-tools qt6-charts-dev
-    libgl-dev libssl-dev openssl
+    libgl-dev libssl-dev openssl libcrypt-dev
     clang-14 libclang-rt-14-dev
     curl
     chromium

@@ -115,6 +115,7 @@ bool EngineSocketPrivate::enqueue(const EngineMessage &message)
     const Packet &packet = message.packet();
     if (lcEngineTraffic().isDebugEnabled())
         logTraffic("<-", packet);
+    Q_EMIT q_ptr->packetSent(packet.data.size());
     if (transport == Transport::WebSocket) {
         writeToWebSocket(ws, message);
         return true;
@@ -264,6 +265,7 @@ void EngineSocketPrivate::handlePacket(const Packet &packet)
     Q_Q(EngineSocket);
     if (lcEngineTraffic().isDebugEnabled())
         logTraffic("->", packet);
+    Q_EMIT q->packetReceived(packet.data.size());
     switch (packet.type) {
     case PacketType::Pong:
         if (pongTimer.isActive()) {

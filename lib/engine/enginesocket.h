@@ -86,6 +86,10 @@ public:
 
 Q_SIGNALS:
     void messageReceived(const QByteArray &data, bool binary);
+    // Every Engine.IO packet in or out (heartbeats included), with its payload size; for
+    // traffic statistics such as the admin instrumentation's.
+    void packetReceived(qint64 bytes);
+    void packetSent(qint64 bytes);
     void upgraded(const QString &transport);
     // Everything queued was written to the transport.
     void drained();

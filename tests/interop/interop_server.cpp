@@ -1,9 +1,11 @@
 // The server the interop tests and benchmarks drive, on one port:
 // - at /engine.io/ a plain Engine.IO server that sends every message back to its sender;
 // - at /socket.io/ a Socket.IO server with namespaces "/" and "/custom" and the events the
-//   interop tests and benchmarks expect (see addSocketIoHandlers()).
+//   interop tests and benchmarks expect (see addSocketIoHandlers()); with --admin (or
+//   --admin-user and --admin-password-hash) the Admin UI namespace "/admin" as well.
 // Stays up until killed.
 
+#include <QSocketIo/admininstrumentation.h>
 #include <QSocketIo/engineserver.h>
 #include <QSocketIo/socket.h>
 #include <QSocketIo/socketserver.h>
@@ -133,8 +135,14 @@ int main(int argc, char **argv)
     const QCommandLineOption noUpgrades(u"no-upgrades"_s, u"Do not offer upgrades."_s);
     const QCommandLineOption cookie(
         u"cookie"_s, u"Set a session cookie of this name."_s, u"name"_s);
+    const QCommandLineOption admin(u"admin"_s, u"Serve the Admin UI namespace /admin (no auth)."_s);
+    const QCommandLineOption adminUser(
+        u"admin-user"_s, u"Admin UI basic auth: user name (implies --admin)."_s, u"name"_s);
+    const QCommandLineOption adminPasswordHash(u"admin-password-hash"_s,
+        u"Admin UI basic auth: bcrypt hash of the password."_s, u"bcrypt"_s);
     parser.addOptions({host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
-        corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie});
+        corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie, admin,
+        adminUser, adminPasswordHash});
     parser.process(app);
 
     auto number = [&](const QCommandLineOption &option) {
@@ -188,6 +196,17 @@ int main(int argc, char **argv)
         ioOptions.connectTimeout = std::chrono::milliseconds(number(connectTimeout));
     SocketServer io(ioOptions);
     addSocketIoHandlers(io);
+    if (parser.isSet(adminUser) != parser.isSet(adminPasswordHash)) {
+        std::fprintf(stderr, "--admin-user and --admin-password-hash go together\n");
+        return 2;
+    }
+    std::unique_ptr<AdminInstrumentation> instrumentation;
+    if (parser.isSet(admin) || parser.isSet(adminUser)) {
+        AdminOptions adminOptions;
+        adminOptions.username = parser.value(adminUser);
+        adminOptions.passwordHash = parser.value(adminPasswordHash).toUtf8();
+        instrumentation = std::make_unique<AdminInstrumentation>(&io, adminOptions);
+    }
 
     EngineServer server(options);
     QObject::connect(&server, &EngineServer::newConnection, [](EngineSocket *socket) {

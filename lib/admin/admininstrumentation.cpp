@@ -1,0 +1,483 @@
+#include "admininstrumentation.h"
+
+#include "../socket/socket.h"
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qhash.h>
+#include <QtCore/qloggingcategory.h>
+#include <QtCore/qpointer.h>
+#include <QtCore/qrandom.h>
+#include <QtCore/qsysinfo.h>
+#include <QtCore/qtimer.h>
+
+#include <crypt.h>
+
+#include <cstring>
+
+using namespace Qt::StringLiterals;
+
+namespace QSocketIo {
+
+Q_LOGGING_CATEGORY(lcAdmin, "qsocketio.admin", QtWarningMsg)
+
+namespace {
+
+constexpr std::chrono::milliseconds statsInterval {2000};
+
+QString timestamp()
+{
+    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+}
+
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    // Length is not secret (bcrypt output has a fixed length); the contents are.
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+QVariantMap serializeHandshake(const Handshake &h)
+{
+    QVariantMap headers;
+    for (const auto &[name, value] : h.headers)
+        headers.insert(QString::fromLatin1(name).toLower(), QString::fromLatin1(value));
+    QVariantMap query;
+    for (const auto &[key, value] : h.query.queryItems(QUrl::FullyDecoded))
+        query.insert(key, value);
+    QString url = h.url.path(QUrl::FullyEncoded);
+    if (h.url.hasQuery())
+        url += u'?' + h.url.query(QUrl::FullyEncoded);
+    return {
+        {u"address"_s, h.address.toString()},
+        {u"headers"_s, headers},
+        {u"query"_s, query},
+        {u"issued"_s, h.time.toMSecsSinceEpoch()},
+        {u"secure"_s, h.secure},
+        {u"time"_s, h.time.toUTC().toString(Qt::RFC2822Date)},
+        {u"url"_s, url},
+        {u"xdomain"_s, !h.header("origin").isEmpty()},
+    };
+}
+
+QVariantMap serializeSocket(Socket *socket)
+{
+    QStringList rooms = socket->rooms().values();
+    rooms.sort();
+    const QString engineId = socket->engineSocket() ? socket->engineSocket()->id() : QString();
+    return {
+        {u"id"_s, socket->id()},
+        {u"clientId"_s, engineId.left(12)},
+        {u"transport"_s, socket->transport()},
+        {u"nsp"_s, socket->nsp()->name()},
+        {u"data"_s, socket->data()},
+        {u"handshake"_s, serializeHandshake(socket->handshake())},
+        {u"rooms"_s, rooms},
+    };
+}
+
+} // namespace
+
+class AdminInstrumentationPrivate
+{
+public:
+    AdminInstrumentation *q;
+    QPointer<SocketServer> server;
+    AdminOptions options;
+    QPointer<Namespace> admin;
+    QTimer statsTimer;
+    QElapsedTimer uptime;
+    QSet<Namespace *> hooked;
+    QSet<EngineSocket *> hookedConnections;
+    // Sockets already announced (a dynamic child's socket shows up through its parent too).
+    QSet<Socket *> known;
+    QHash<Socket *, QString> pendingSessions; // password logins whose `session` follows CONNECT
+    QHash<QString, QDateTime> sessions; // id -> expiry
+
+    struct EventKey
+    {
+        qint64 second;
+        QString type;
+        QString subType;
+        friend bool operator==(const EventKey &a, const EventKey &b)
+        {
+            return a.second == b.second && a.type == b.type && a.subType == b.subType;
+        }
+        friend size_t qHash(const EventKey &k, size_t seed = 0)
+        {
+            return qHashMulti(seed, k.second, k.type, k.subType);
+        }
+    };
+    QHash<EventKey, qint64> aggregated;
+    QList<EventKey> aggregatedOrder;
+
+    bool development() const { return options.mode == AdminOptions::Mode::Development; }
+    bool isAdmin(Namespace *nsp) const { return nsp == admin; }
+
+    void count(const QString &type, qint64 n = 1, const QString &subType = {})
+    {
+        const qint64 second = QDateTime::currentMSecsSinceEpoch() / 1000 * 1000;
+        const EventKey key {second, type, subType};
+        auto it = aggregated.find(key);
+        if (it == aggregated.end()) {
+            aggregated.insert(key, n);
+            aggregatedOrder.append(key);
+        } else {
+            *it += n;
+        }
+    }
+
+    void toAdmins(const QString &event, const QVariantList &args)
+    {
+        if (admin)
+            admin->emitEvent(event, args);
+    }
+
+    void hookConnection(EngineSocket *connection)
+    {
+        if (hookedConnections.contains(connection))
+            return;
+        hookedConnections.insert(connection);
+        QObject::connect(connection, &EngineSocket::packetReceived, q, [this](qint64 bytes) {
+            count(u"packetsIn"_s);
+            count(u"bytesIn"_s, bytes);
+        });
+        QObject::connect(connection, &EngineSocket::packetSent, q, [this](qint64 bytes) {
+            count(u"packetsOut"_s);
+            count(u"bytesOut"_s, bytes);
+        });
+        // A CONNECT may make a namespace (a `namespaces` entry, "*") that has no creation
+        // signal; the server handled the packet before this runs, so the new namespace and its
+        // socket are picked up at once.
+        QObject::connect(connection, &EngineSocket::messageReceived, q,
+            [this](const QByteArray &data, bool binary) {
+                if (!binary && data.startsWith('0'))
+                    rescanNamespaces();
+            });
+        QObject::connect(
+            connection, &EngineSocket::upgraded, q, [this, connection](const QString &transport) {
+                if (!development())
+                    return;
+                for (Socket *s : std::as_const(known)) {
+                    if (s->engineSocket() == connection) {
+                        toAdmins(u"socket_updated"_s,
+                            {QVariantMap {{u"id"_s, s->id()}, {u"nsp"_s, s->nsp()->name()},
+                                {u"transport"_s, transport}}});
+                    }
+                }
+            });
+        QObject::connect(
+            connection, &EngineSocket::closed, q, [this, connection](const QString &reason) {
+                hookedConnections.remove(connection);
+                count(u"rawDisconnection"_s, 1, reason);
+            });
+    }
+
+    void hookNamespace(Namespace *nsp)
+    {
+        if (hooked.contains(nsp))
+            return;
+        hooked.insert(nsp);
+        QObject::connect(nsp, &QObject::destroyed, q, [this, nsp] { hooked.remove(nsp); });
+        QObject::connect(nsp, &Namespace::connected, q, [this](Socket *s) { onConnected(s); });
+        QObject::connect(nsp, &Namespace::disconnected, q,
+            [this](Socket *s, const QString &reason) { onDisconnected(s, reason); });
+        for (Socket *s : nsp->sockets())
+            onConnected(s);
+    }
+
+    void rescanNamespaces()
+    {
+        if (!server)
+            return;
+        for (Namespace *nsp : server->namespaces())
+            hookNamespace(nsp);
+    }
+
+    void onConnected(Socket *socket)
+    {
+        if (known.contains(socket) || !socket->isConnected())
+            return;
+        known.insert(socket);
+        QObject::connect(socket, &QObject::destroyed, q, [this, socket] {
+            known.remove(socket);
+            pendingSessions.remove(socket);
+        });
+        Namespace *nsp = socket->nsp();
+        if (socket->engineSocket())
+            hookConnection(socket->engineSocket());
+        if (development()) {
+            const QString name = nsp->name();
+            const QString id = socket->id();
+            // The socket to announce is itself an admin: it learns about itself from
+            // all_sockets, the others from this.
+            if (admin) {
+                BroadcastOperator others = admin->all();
+                if (isAdmin(nsp))
+                    others = others.except(id);
+                others.emitEvent(u"socket_connected"_s, {serializeSocket(socket), timestamp()});
+                for (const QString &room : socket->rooms())
+                    others.emitEvent(u"room_joined"_s, {name, room, id, timestamp()});
+            }
+            QObject::connect(socket, &Socket::roomJoined, q, [this, name, id](const QString &room) {
+                toAdmins(u"room_joined"_s, {name, room, id, timestamp()});
+            });
+            QObject::connect(socket, &Socket::roomLeft, q, [this, name, id](const QString &room) {
+                toAdmins(u"room_left"_s, {name, room, id, timestamp()});
+            });
+            if (!isAdmin(nsp)) {
+                QPointer<AdminInstrumentation> self(q);
+                socket->onAny(
+                    [self, this, name, id](const QString &event, const QVariantList &args) {
+                        if (!self)
+                            return;
+                        QVariantList payload {event};
+                        payload.append(args);
+                        toAdmins(u"event_received"_s, {name, id, payload, timestamp()});
+                    });
+                socket->onAnyOutgoing(
+                    [self, this, name, id](const QString &event, const QVariantList &args) {
+                        if (!self)
+                            return;
+                        QVariantList payload {event};
+                        payload.append(args);
+                        toAdmins(u"event_sent"_s, {name, id, payload, timestamp()});
+                    });
+            }
+        }
+        if (isAdmin(nsp))
+            welcome(socket);
+    }
+
+    void onDisconnected(Socket *socket, const QString &reason)
+    {
+        if (!known.remove(socket))
+            return;
+        pendingSessions.remove(socket);
+        if (development()) {
+            toAdmins(u"socket_disconnected"_s,
+                {socket->nsp()->name(), socket->id(), reason, timestamp()});
+        }
+    }
+
+    QVariantList supportedFeatures() const
+    {
+        QVariantList features;
+        if (!options.readonly) {
+            for (const char *f :
+                {"EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT"})
+                features.append(QString::fromLatin1(f));
+        }
+        features.append(u"AGGREGATED_EVENTS"_s);
+        if (development())
+            features.append(u"ALL_EVENTS"_s);
+        return features;
+    }
+
+    void welcome(Socket *socket)
+    {
+        if (const QString session = pendingSessions.take(socket); !session.isEmpty())
+            socket->emitEvent(u"session"_s, {session});
+        socket->emitEvent(u"config"_s,
+            {QVariantMap {{u"supportedFeatures"_s, supportedFeatures()},
+                {u"qsioExtensions"_s, QStringList {u"qsio:handlers"_s, u"qsio:routes"_s}}}});
+        if (development()) {
+            QVariantList all;
+            if (server) {
+                for (Namespace *nsp : server->namespaces()) {
+                    for (Socket *s : nsp->sockets()) {
+                        if (s->isConnected())
+                            all.append(serializeSocket(s));
+                    }
+                }
+            }
+            socket->emitEvent(u"all_sockets"_s, {QVariant(all)});
+        }
+        QVariantList handlers;
+        QVariantList routes;
+        if (server) {
+            for (const HandlerInfo &h : server->handlers()) {
+                handlers.append(
+                    QVariantMap {{u"nsp"_s, h.nsp}, {u"event"_s, h.event}, {u"how"_s, h.how}});
+            }
+            for (const SocketServer::Route &r : server->routes()) {
+                routes.append(QVariantMap {
+                    {u"path"_s, r.path}, {u"transports"_s, r.transports}, {u"mount"_s, r.mount}});
+            }
+        }
+        socket->emitEvent(u"qsio:handlers"_s, {QVariant(handlers)});
+        socket->emitEvent(u"qsio:routes"_s, {QVariant(routes)});
+        socket->emitEvent(u"server_stats"_s, {stats(false)});
+        if (!options.readonly)
+            registerCommands(socket);
+    }
+
+    QVariantMap stats(bool drain)
+    {
+        QVariantList events;
+        if (drain) {
+            for (const EventKey &key : std::as_const(aggregatedOrder)) {
+                QVariantMap e {{u"timestamp"_s, key.second}, {u"type"_s, key.type},
+                    {u"count"_s, aggregated.value(key)}};
+                if (!key.subType.isEmpty())
+                    e.insert(u"subType"_s, key.subType);
+                events.append(e);
+            }
+            aggregated.clear();
+            aggregatedOrder.clear();
+        }
+        int clients = 0;
+        int polling = 0;
+        QVariantList namespaces;
+        if (server) {
+            const QList<EngineSocket *> connections = server->engine()->sockets();
+            clients = int(connections.size());
+            for (EngineSocket *c : connections)
+                polling += c->transport() == u"polling"_s ? 1 : 0;
+            for (Namespace *nsp : server->namespaces()) {
+                namespaces.append(QVariantMap {
+                    {u"name"_s, nsp->name()}, {u"socketsCount"_s, nsp->socketsCount()}});
+            }
+        }
+        return {
+            {u"serverId"_s, options.serverId},
+            {u"hostname"_s, QSysInfo::machineHostName()},
+            {u"pid"_s, QCoreApplication::applicationPid()},
+            {u"uptime"_s, uptime.elapsed() / 1000.0},
+            {u"clientsCount"_s, clients},
+            {u"pollingClientsCount"_s, polling},
+            {u"aggregatedEvents"_s, events},
+            {u"namespaces"_s, namespaces},
+        };
+    }
+
+    static BroadcastOperator select(Namespace *nsp, const QVariant &filter)
+    {
+        const QString f = filter.toString();
+        return f.isEmpty() ? nsp->all() : nsp->in(f);
+    }
+
+    // The handlers stay with the admin socket, which may outlive this object: they hold
+    // nothing of it.
+    void registerCommands(Socket *adminSocket)
+    {
+        const QPointer<SocketServer> target = server;
+        auto nspOf = [target](const QVariantList &args) -> Namespace * {
+            return target ? target->existingNamespace(args.value(0).toString()) : nullptr;
+        };
+        adminSocket->on(u"join"_s, [nspOf](const QVariantList &args, const Ack &) {
+            if (Namespace *nsp = nspOf(args))
+                select(nsp, args.value(2)).socketsJoin(args.value(1).toString());
+        });
+        adminSocket->on(u"leave"_s, [nspOf](const QVariantList &args, const Ack &) {
+            if (Namespace *nsp = nspOf(args))
+                select(nsp, args.value(2)).socketsLeave(args.value(1).toString());
+        });
+        adminSocket->on(u"_disconnect"_s, [nspOf](const QVariantList &args, const Ack &) {
+            if (Namespace *nsp = nspOf(args))
+                select(nsp, args.value(2)).disconnectSockets(args.value(1).toBool());
+        });
+        adminSocket->on(u"emit"_s, [nspOf](const QVariantList &args, const Ack &) {
+            Namespace *nsp = nspOf(args);
+            const QString event = args.value(2).toString();
+            if (!nsp || event.isEmpty())
+                return;
+            select(nsp, args.value(1)).emitEvent(event, args.mid(3));
+        });
+    }
+
+    void authenticate(Socket *socket, const Next &next)
+    {
+        if (options.username.isEmpty())
+            return next();
+        const QVariantMap auth = socket->handshake().auth.toMap();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (auto it = sessions.begin(); it != sessions.end();)
+            it = it.value() < now ? sessions.erase(it) : std::next(it);
+        const QString sessionId = auth.value(u"sessionId"_s).toString();
+        if (!sessionId.isEmpty() && sessions.contains(sessionId))
+            return next();
+        const bool userOk = constantTimeEquals(
+            auth.value(u"username"_s).toString().toUtf8(), options.username.toUtf8());
+        const bool passwordOk = AdminInstrumentation::verifyPassword(
+            auth.value(u"password"_s).toString().toUtf8(), options.passwordHash);
+        if (!userOk || !passwordOk)
+            return next(ConnectError {u"invalid credentials"_s, {}});
+        QString id;
+        for (int i = 0; i < 2; ++i)
+            id += u"%1"_s.arg(QRandomGenerator::system()->generate(), 8, 16, QChar(u'0'));
+        sessions.insert(id, now.addMSecs(options.sessionLifetime.count()));
+        pendingSessions.insert(socket, id);
+        next();
+    }
+};
+
+AdminInstrumentation::AdminInstrumentation(
+    SocketServer *server, const AdminOptions &options, QObject *parent)
+    : QObject(parent)
+    , d_ptr(new AdminInstrumentationPrivate)
+{
+    Q_D(AdminInstrumentation);
+    d->q = this;
+    d->server = server;
+    d->options = options;
+    if (d->options.serverId.isEmpty())
+        d->options.serverId = QSysInfo::machineHostName();
+    d->uptime.start();
+    d->admin = server->of(d->options.namespaceName);
+    // The namespace outlives this object: once it is gone, admins are turned away.
+    d->admin->use([self = QPointer<AdminInstrumentation>(this)](Socket *socket, const Next &next) {
+        if (!self)
+            return next(ConnectError {u"admin instrumentation stopped"_s, {}});
+        self->d_func()->authenticate(socket, next);
+    });
+
+    EngineServer *engine = server->engine();
+    connect(engine, &EngineServer::newConnection, this, [d](EngineSocket *connection) {
+        d->count(u"rawConnection"_s);
+        d->hookConnection(connection);
+        d->rescanNamespaces();
+    });
+    for (EngineSocket *connection : engine->sockets())
+        d->hookConnection(connection);
+    d->rescanNamespaces();
+
+    d->statsTimer.setInterval(statsInterval);
+    connect(&d->statsTimer, &QTimer::timeout, this, [d] {
+        // Namespaces made on demand have no creation signal: pick them up here.
+        d->rescanNamespaces();
+        d->toAdmins(u"server_stats"_s, {d->stats(true)});
+    });
+    d->statsTimer.start();
+}
+
+AdminInstrumentation::~AdminInstrumentation() = default;
+
+const AdminOptions &AdminInstrumentation::options() const
+{
+    return d_func()->options;
+}
+
+Namespace *AdminInstrumentation::adminNamespace() const
+{
+    return d_func()->admin;
+}
+
+bool AdminInstrumentation::verifyPassword(const QByteArray &password, const QByteArray &hash)
+{
+    if (!hash.startsWith("$2a$") && !hash.startsWith("$2b$") && !hash.startsWith("$2y$"))
+        return false;
+    auto data = std::make_unique<crypt_data>();
+    std::memset(data.get(), 0, sizeof(crypt_data));
+    const char *out
+        = crypt_rn(password.constData(), hash.constData(), data.get(), sizeof(crypt_data));
+    if (!out || out[0] == '*')
+        return false;
+    return constantTimeEquals(QByteArray(out), hash);
+}
+
+} // namespace QSocketIo
