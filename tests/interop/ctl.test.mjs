@@ -1,0 +1,246 @@
+// qsocketio-ctl (from $QSOCKETIO_CTL) against interop_server --admin: every subcommand, its
+// JSON and table output, the effect of the commands on socket.io-client sockets of "/", and
+// the exit codes of the error paths (2 bad arguments, 3 refused, 1/4 unreachable).
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { io } from 'socket.io-client';
+import { startServer } from './lib/server.mjs';
+import { delay, waitEvent } from './lib/util.mjs';
+
+const WAIT_MS = 5_000;
+
+// bcrypt of "secret" (made with Python's crypt.METHOD_BLOWFISH).
+const SECRET_HASH = '$2b$12$c83X4zpa76TswTLN9S1D0.f/K8/S4dRV6Clzw9Dv72/hnQIGMlnra';
+
+function ctlBinary() {
+    const fromEnv = process.env.QSOCKETIO_CTL;
+    if (fromEnv) {
+        if (!existsSync(fromEnv)) {
+            throw new Error(`QSOCKETIO_CTL=${fromEnv} does not exist (build qsocketio-ctl)`);
+        }
+        return fromEnv;
+    }
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const fallback = path.resolve(here, '../../build/tools/ctl/qsocketio-ctl');
+    if (existsSync(fallback)) {
+        return fallback;
+    }
+    throw new Error('QSOCKETIO_CTL is not set: point it at the qsocketio-ctl binary');
+}
+
+/** Runs qsocketio-ctl; resolves {code, stdout, stderr}. */
+function ctl(args, { env = {} } = {}) {
+    return new Promise((resolve) => {
+        execFile(ctlBinary(), args, { env: { ...process.env, ...env }, timeout: 15_000 },
+            (error, stdout, stderr) => {
+                resolve({ code: error ? (error.code ?? -1) : 0, stdout, stderr });
+            });
+    });
+}
+
+async function ctlJson(server, ...args) {
+    const r = await ctl(['--url', server.url, '--json', ...args]);
+    assert.equal(r.code, 0, `ctl ${args.join(' ')} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+}
+
+async function connectSocket(server) {
+    const socket = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    await waitEvent(socket, 'connect', WAIT_MS);
+    return socket;
+}
+
+function joinRoom(socket, room) {
+    return socket.timeout(WAIT_MS).emitWithAck('join', room);
+}
+
+/** Polls `sockets --json` until predicate(socket entry of id) holds. */
+async function waitSocketState(server, id, predicate, what) {
+    const until = Date.now() + WAIT_MS;
+    let last;
+    while (Date.now() < until) {
+        const sockets = await ctlJson(server, 'sockets');
+        last = sockets.find((s) => s.id === id && s.nsp === '/');
+        if (predicate(last)) {
+            return last;
+        }
+        await delay(100);
+    }
+    assert.fail(`${what}: last seen ${JSON.stringify(last)}`);
+}
+
+describe('qsocketio-ctl', { timeout: 30_000 }, () => {
+    let server;
+    let a;
+    let b;
+
+    before(async () => {
+        server = await startServer(['--admin']);
+        [a, b] = await Promise.all([connectSocket(server), connectSocket(server)]);
+        await joinRoom(a, 'red');
+        await joinRoom(b, 'blue');
+    });
+    after(async () => {
+        a?.close();
+        b?.close();
+        await server?.close();
+    });
+
+    test('handlers lists the handlers of "/"', async () => {
+        const handlers = await ctlJson(server, 'handlers');
+        assert.ok(Array.isArray(handlers));
+        assert.ok(handlers.some((h) => h.nsp === '/' && h.event === 'to-room'),
+            JSON.stringify(handlers));
+    });
+
+    test('routes lists the socket.io mount', async () => {
+        const routes = await ctlJson(server, 'routes');
+        assert.ok(routes.some((r) => r.path === '/socket.io/'), JSON.stringify(routes));
+    });
+
+    test('sockets and rooms show the joined rooms', async () => {
+        const sockets = await ctlJson(server, 'sockets');
+        const sa = sockets.find((s) => s.id === a.id);
+        assert.ok(sa, JSON.stringify(sockets));
+        assert.equal(sa.nsp, '/');
+        assert.ok(sa.rooms.includes('red'));
+        const rooms = await ctlJson(server, 'rooms');
+        const red = rooms.find((r) => r.nsp === '/' && r.name === 'red');
+        assert.deepEqual(red, { nsp: '/', name: 'red', isPrivate: false, sockets: [a.id] });
+        const own = rooms.find((r) => r.nsp === '/' && r.name === b.id);
+        assert.equal(own?.isPrivate, true);
+    });
+
+    test('human-readable tables are aligned', async () => {
+        const r = await ctl(['--url', server.url, 'rooms']);
+        assert.equal(r.code, 0, r.stderr);
+        const lines = r.stdout.trimEnd().split('\n');
+        assert.match(lines[0], /^NAMESPACE\s+ROOM\s+PRIVATE\s+SOCKETS\s+MEMBERS$/);
+        const column = lines[0].indexOf('ROOM');
+        const redLine = lines.find((l) => l.startsWith('/ ') && l.includes(' red '));
+        assert.ok(redLine, r.stdout);
+        assert.equal(redLine.indexOf('red'), column, r.stdout);
+        assert.ok(redLine.includes(a.id));
+    });
+
+    test('stats', async () => {
+        const stats = await ctlJson(server, 'stats');
+        assert.equal(typeof stats.pid, 'number');
+        assert.ok(stats.clientsCount >= 2);
+        assert.equal(stats.namespaces.find((n) => n.name === '/')?.socketsCount, 2);
+        const r = await ctl(['--url', server.url, 'stats']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^clientsCount\s+\d+$/m);
+    });
+
+    test('emit reaches the targeted socket with JSON arguments', async () => {
+        const gotA = waitEvent(a, 'hello', WAIT_MS);
+        const r = await ctl(['--url', server.url, 'emit', '/', 'hello', '1', '{"x":[true,null]}',
+            'plain', '--to', 'red']);
+        assert.equal(r.code, 0, r.stderr);
+        const args = await gotA;
+        assert.deepEqual(args, [1, { x: [true, null] }, 'plain']);
+    });
+
+    test('emit to all reaches both sockets', async () => {
+        const both = Promise.all([waitEvent(a, 'all', WAIT_MS), waitEvent(b, 'all', WAIT_MS)]);
+        const r = await ctl(['--url', server.url, 'emit', '/', 'all', '"x"']);
+        assert.equal(r.code, 0, r.stderr);
+        await both;
+    });
+
+    test('join and leave change rooms', async () => {
+        let r = await ctl(['--url', server.url, 'join', '/', 'green', '--filter', b.id]);
+        assert.equal(r.code, 0, r.stderr);
+        await waitSocketState(server, b.id, (s) => s?.rooms.includes('green'), 'b joins green');
+        const sa = (await ctlJson(server, 'sockets')).find((s) => s.id === a.id);
+        assert.ok(!sa.rooms.includes('green'));
+        // The server's to-room now reaches b.
+        const got = waitEvent(b, 'ping-green', WAIT_MS);
+        a.emit('to-room', 'green', 'ping-green', 7);
+        await got;
+
+        r = await ctl(['--url', server.url, 'leave', '/', 'green']);
+        assert.equal(r.code, 0, r.stderr);
+        await waitSocketState(server, b.id, (s) => s && !s.rooms.includes('green'),
+            'b leaves green');
+    });
+
+    test('disconnect disconnects the filtered socket', async () => {
+        const reason = waitEvent(b, 'disconnect', WAIT_MS);
+        const r = await ctl(['--url', server.url, 'disconnect', '/', '--filter', 'blue']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await reason)[0], 'io server disconnect');
+        assert.ok(a.connected);
+    });
+
+    test('bad arguments exit with 2 and a usage message', async () => {
+        for (const args of [[], ['bogus'], ['emit', '/'], ['join', '/'], ['stats', 'extra'],
+            ['--timeout', 'abc', 'stats'], ['--nope', 'stats'], ['sockets', '--to', 'x']]) {
+            const r = await ctl(['--url', server.url, ...args]);
+            assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+            assert.match(r.stderr, /^qsocketio-ctl: .+\n/);
+            assert.match(r.stderr, /usage:/);
+        }
+    });
+
+    test('unreachable URL fails with a message', async () => {
+        const port = await new Promise((resolve) => {
+            const s = net.createServer().listen(0, '127.0.0.1', () => {
+                const p = s.address().port;
+                s.close(() => resolve(p));
+            });
+        });
+        const r = await ctl(['--url', `http://127.0.0.1:${port}`, '--timeout', '2000', 'stats']);
+        assert.ok([1, 4].includes(r.code), `code ${r.code}: ${r.stderr}`);
+        assert.match(r.stderr, /^qsocketio-ctl: .+/);
+    });
+
+    test('a server that never answers times out with 4', async () => {
+        const silent = net.createServer(() => {});
+        await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+        try {
+            const r = await ctl(['--url', `http://127.0.0.1:${silent.address().port}`,
+                '--timeout', '800', 'sockets']);
+            assert.equal(r.code, 4, r.stderr);
+            assert.match(r.stderr, /^qsocketio-ctl: timeout/);
+        } finally {
+            silent.close();
+        }
+    });
+});
+
+describe('qsocketio-ctl with admin auth', { timeout: 20_000 }, () => {
+    let server;
+    before(async () => {
+        server = await startServer(['--admin-user', 'admin', '--admin-password-hash', SECRET_HASH]);
+    });
+    after(async () => {
+        await server?.close();
+    });
+
+    test('wrong password is refused with 3', async () => {
+        const r = await ctl(['--url', server.url, '--user', 'admin', 'stats'],
+            { env: { QSOCKETIO_PASSWORD: 'wrong' } });
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /invalid credentials/);
+    });
+
+    test('no credentials are refused with 3', async () => {
+        const r = await ctl(['--url', server.url, 'stats']);
+        assert.equal(r.code, 3, r.stderr);
+    });
+
+    test('right password works', async () => {
+        const r = await ctl(['--url', server.url, '--user', 'admin', '--json', 'stats'],
+            { env: { QSOCKETIO_PASSWORD: 'secret' } });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(typeof JSON.parse(r.stdout).pid, 'number');
+    });
+});
