@@ -348,11 +348,11 @@ int main(int argc, char **argv)
             : command == u"routes"_s                    ? u"qsio:routes"_s
             : command == u"stats"_s                     ? u"server_stats"_s
                                                         : u"all_sockets"_s;
-        client.on(wanted, [&](const QVariantList &received, const Ack &) {
+        client.on(wanted, [&, wanted](const QVariantList &received, const Ack &) {
             const QVariant data = received.value(0);
             output(command == u"rooms"_s ? QVariant(roomsOf(data.toList())) : data);
         });
-        client.on(u"config"_s, [&](const QVariantList &received, const Ack &) {
+        client.on(u"config"_s, [&, wanted](const QVariantList &received, const Ack &) {
             const QVariantMap config = received.value(0).toMap();
             const QStringList extensions = config.value(u"qsioExtensions"_s).toStringList();
             if (wanted.startsWith(u"qsio:"_s) && !extensions.contains(wanted))

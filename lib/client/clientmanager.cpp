@@ -94,8 +94,13 @@ std::shared_ptr<ClientManager> ClientManager::create(
         m->m_skipReconnect = true;
         m->m_reconnectTimer.stop();
         m->m_openTimer.stop();
-        if (m->m_busy)
+        if (m->m_busy) {
+            // Owned by the application meanwhile, so it still goes if the event loop never
+            // runs again (a program or test that ends right here).
+            if (!m->parent())
+                m->setParent(QCoreApplication::instance());
             m->deleteLater();
+        }
         else
             delete m;
     });
