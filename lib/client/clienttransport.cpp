@@ -118,19 +118,28 @@ static QString replyProblem(QNetworkReply *reply)
     return problem;
 }
 
-void PollingTransport::onPollFinished()
+QNetworkReply *PollingTransport::takeFinished(
+    QPointer<QNetworkReply> &slot, const QString &errorReason)
 {
-    QNetworkReply *reply = m_get;
-    m_get = nullptr;
+    QNetworkReply *reply = slot;
+    slot = nullptr;
     if (!reply)
-        return;
+        return nullptr;
     reply->deleteLater();
     if (m_state == State::Closed)
-        return;
+        return nullptr;
     if (const QString problem = replyProblem(reply); !problem.isEmpty()) {
-        fail(u"xhr poll error"_s, problem);
-        return;
+        fail(errorReason, problem);
+        return nullptr;
     }
+    return reply;
+}
+
+void PollingTransport::onPollFinished()
+{
+    QNetworkReply *reply = takeFinished(m_get, u"xhr poll error"_s);
+    if (!reply)
+        return;
     QList<Packet> packets;
     const EngineIo::DecodeError error = EngineIo::decodePayload(reply->readAll(), &packets);
     if (error != EngineIo::DecodeError::None) {
@@ -182,17 +191,8 @@ void PollingTransport::send(const QList<Packet> &packets)
 
 void PollingTransport::onPostFinished()
 {
-    QNetworkReply *reply = m_post;
-    m_post = nullptr;
-    if (!reply)
+    if (!takeFinished(m_post, u"xhr post error"_s))
         return;
-    reply->deleteLater();
-    if (m_state == State::Closed)
-        return;
-    if (const QString problem = replyProblem(reply); !problem.isEmpty()) {
-        fail(u"xhr post error"_s, problem);
-        return;
-    }
     m_writable = true;
     if (m_state == State::Pausing) {
         checkPaused();

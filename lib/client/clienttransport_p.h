@@ -94,6 +94,9 @@ public:
 
 private:
     void poll();
+    // The finished request in `slot`, or null when it failed (then the transport failed with
+    // `errorReason`) or the transport is closed.
+    QNetworkReply *takeFinished(QPointer<QNetworkReply> &slot, const QString &errorReason);
     void onPollFinished();
     void onPostFinished();
     QNetworkReply *post(const QByteArray &payload);
