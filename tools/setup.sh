@@ -12,6 +12,7 @@ packages=(
     clang-14 libclang-rt-14-dev
     curl
     chromium
+    xvfb xauth
     python3-socketio python3-requests python3-websocket
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
