@@ -4,16 +4,20 @@
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/qsysinfo.h>
+#include <QtCore/qthreadpool.h>
 #include <QtCore/qtimer.h>
 
 #include <crypt.h>
 
 #include <cstring>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -24,6 +28,33 @@ Q_LOGGING_CATEGORY(lcAdmin, "qsocketio.admin", QtWarningMsg)
 namespace {
 
 constexpr std::chrono::milliseconds statsInterval {2000};
+
+// Node's process.uptime(): seconds since this process started, not since the instrumentation
+// was made. Linux gives the start time in clock ticks after boot (/proc/self/stat, field 22).
+std::optional<double> processUptime()
+{
+    QFile stat(u"/proc/self/stat"_s);
+    QFile uptime(u"/proc/uptime"_s);
+    if (!stat.open(QIODevice::ReadOnly) || !uptime.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QByteArray statText = stat.readAll();
+    // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+    const qsizetype close = statText.lastIndexOf(')');
+    if (close < 0)
+        return std::nullopt;
+    const QList<QByteArray> fields = statText.mid(close + 2).split(' ');
+    constexpr int startTimeField = 22 - 3; // fields after the name start at field 3
+    if (fields.size() <= startTimeField)
+        return std::nullopt;
+    bool ok1 = false;
+    bool ok2 = false;
+    const double startTicks = fields.at(startTimeField).toDouble(&ok1);
+    const double sinceBoot = uptime.readAll().split(' ').value(0).toDouble(&ok2);
+    const long ticksPerSecond = sysconf(_SC_CLK_TCK);
+    if (!ok1 || !ok2 || ticksPerSecond <= 0)
+        return std::nullopt;
+    return std::max(0.0, sinceBoot - startTicks / double(ticksPerSecond));
+}
 
 QString timestamp()
 {
@@ -90,7 +121,15 @@ public:
     AdminOptions options;
     QPointer<Namespace> admin;
     QTimer statsTimer;
-    QElapsedTimer uptime;
+    QElapsedTimer uptime; // when /proc is not readable
+    // bcrypt takes a quarter of a second at cost 12: password checks run here, two at a time,
+    // never on the event loop. Logins beyond maxPendingLogins are refused at once.
+    QThreadPool verifier;
+    QHash<quint64, Next> pendingLogins; // by job number, until their check is back
+    quint64 lastLogin = 0;
+    static constexpr int maxPendingLogins = 64;
+    // The data last announced per socket, to notice edits made through Socket::data().
+    QHash<Socket *, QVariantMap> announcedData;
     QSet<Namespace *> hooked;
     QSet<EngineSocket *> hookedConnections;
     // Sockets already announced (a dynamic child's socket shows up through its parent too).
@@ -206,6 +245,7 @@ public:
         QObject::connect(socket, &QObject::destroyed, q, [this, socket] {
             known.remove(socket);
             pendingSessions.remove(socket);
+            announcedData.remove(socket);
         });
         Namespace *nsp = socket->nsp();
         if (socket->engineSocket())
@@ -229,16 +269,24 @@ public:
             QObject::connect(socket, &Socket::roomLeft, q, [this, name, id](const QString &room) {
                 toAdmins(u"room_left"_s, {name, room, id, timestamp()});
             });
+            announcedData.insert(socket, socket->data());
+            QObject::connect(
+                socket, &Socket::dataChanged, q, [this, socket] { announceData(socket); });
             if (!isAdmin(nsp)) {
                 QPointer<AdminInstrumentation> self(q);
-                socket->onAny(
-                    [self, this, name, id](const QString &event, const QVariantList &args) {
-                        if (!self)
-                            return;
-                        QVariantList payload {event};
-                        payload.append(args);
-                        toAdmins(u"event_received"_s, {name, id, payload, timestamp()});
+                socket->onAny([self, this, name, id, guard = QPointer<Socket>(socket)](
+                                  const QString &event, const QVariantList &args) {
+                    if (!self)
+                        return;
+                    QVariantList payload {event};
+                    payload.append(args);
+                    toAdmins(u"event_received"_s, {name, id, payload, timestamp()});
+                    // The handler runs after this: look at the data once it has.
+                    QTimer::singleShot(0, q, [this, guard] {
+                        if (guard)
+                            announceData(guard);
                     });
+                });
                 socket->onAnyOutgoing(
                     [self, this, name, id](const QString &event, const QVariantList &args) {
                         if (!self)
@@ -258,10 +306,23 @@ public:
         if (!known.remove(socket))
             return;
         pendingSessions.remove(socket);
+        announcedData.remove(socket);
         if (development()) {
             toAdmins(u"socket_disconnected"_s,
                 {socket->nsp()->name(), socket->id(), reason, timestamp()});
         }
+    }
+
+    // socket_updated {id, nsp, data} when the data differs from what admins last saw.
+    void announceData(Socket *socket)
+    {
+        auto it = announcedData.find(socket);
+        if (it == announcedData.end() || *it == socket->data())
+            return;
+        *it = socket->data();
+        toAdmins(u"socket_updated"_s,
+            {QVariantMap {
+                {u"id"_s, socket->id()}, {u"nsp"_s, socket->nsp()->name()}, {u"data"_s, *it}}});
     }
 
     QVariantList supportedFeatures() const
@@ -347,7 +408,7 @@ public:
             {u"serverId"_s, options.serverId},
             {u"hostname"_s, QSysInfo::machineHostName()},
             {u"pid"_s, QCoreApplication::applicationPid()},
-            {u"uptime"_s, uptime.elapsed() / 1000.0},
+            {u"uptime"_s, processUptime().value_or(uptime.elapsed() / 1000.0)},
             {u"clientsCount"_s, clients},
             {u"pollingClientsCount"_s, polling},
             {u"aggregatedEvents"_s, events},
@@ -401,18 +462,42 @@ public:
         const QString sessionId = auth.value(u"sessionId"_s).toString();
         if (!sessionId.isEmpty() && sessions.contains(sessionId))
             return next();
+        if (pendingLogins.size() >= maxPendingLogins)
+            return next(ConnectError {u"too many login attempts, try again later"_s, {}});
         const bool userOk = constantTimeEquals(
             auth.value(u"username"_s).toString().toUtf8(), options.username.toUtf8());
-        const bool passwordOk = AdminInstrumentation::verifyPassword(
-            auth.value(u"password"_s).toString().toUtf8(), options.passwordHash);
-        if (!userOk || !passwordOk)
-            return next(ConnectError {u"invalid credentials"_s, {}});
-        QString id;
-        for (int i = 0; i < 2; ++i)
-            id += u"%1"_s.arg(QRandomGenerator::system()->generate(), 8, 16, QChar(u'0'));
-        sessions.insert(id, now.addMSecs(options.sessionLifetime.count()));
-        pendingSessions.insert(socket, id);
-        next();
+        const QByteArray password = auth.value(u"password"_s).toString().toUtf8();
+        const QByteArray hash = options.passwordHash;
+        const quint64 job = ++lastLogin;
+        pendingLogins.insert(job, next);
+        // The instrumentation waits for this pool before it goes, so `q` outlives the job;
+        // a reply still queued when it goes is dropped with its events.
+        verifier.start([this, job, userOk, password, hash, guard = QPointer<Socket>(socket)] {
+            const bool passwordOk = AdminInstrumentation::verifyPassword(password, hash);
+            QMetaObject::invokeMethod(
+                q,
+                [this, job, ok = userOk && passwordOk, guard] {
+                    const auto it = pendingLogins.constFind(job);
+                    if (it == pendingLogins.cend())
+                        return;
+                    const Next next = *it;
+                    pendingLogins.erase(it);
+                    if (!ok)
+                        return next(ConnectError {u"invalid credentials"_s, {}});
+                    if (!guard)
+                        return next(); // gone meanwhile: the namespace drops it
+                    QString id;
+                    for (int i = 0; i < 2; ++i) {
+                        id += u"%1"_s.arg(
+                            QRandomGenerator::system()->generate(), 8, 16, QChar(u'0'));
+                    }
+                    sessions.insert(id,
+                        QDateTime::currentDateTimeUtc().addMSecs(options.sessionLifetime.count()));
+                    pendingSessions.insert(guard, id);
+                    next();
+                },
+                Qt::QueuedConnection);
+        });
     }
 };
 
@@ -428,6 +513,7 @@ AdminInstrumentation::AdminInstrumentation(
     if (d->options.serverId.isEmpty())
         d->options.serverId = QSysInfo::machineHostName();
     d->uptime.start();
+    d->verifier.setMaxThreadCount(2);
     d->admin = server->of(d->options.namespaceName);
     // The namespace outlives this object: once it is gone, admins are turned away.
     d->admin->use([self = QPointer<AdminInstrumentation>(this)](Socket *socket, const Next &next) {
@@ -450,12 +536,28 @@ AdminInstrumentation::AdminInstrumentation(
     connect(&d->statsTimer, &QTimer::timeout, this, [d] {
         // Namespaces made on demand have no creation signal: pick them up here.
         d->rescanNamespaces();
+        if (d->development()) {
+            const QList<Socket *> sockets = d->announcedData.keys();
+            for (Socket *socket : sockets)
+                d->announceData(socket);
+        }
         d->toAdmins(u"server_stats"_s, {d->stats(true)});
     });
     d->statsTimer.start();
 }
 
-AdminInstrumentation::~AdminInstrumentation() = default;
+AdminInstrumentation::~AdminInstrumentation()
+{
+    Q_D(AdminInstrumentation);
+    // Password checks still queued are dropped and their admins refused; running ones post to
+    // this object, which must still exist until they end.
+    d->verifier.clear();
+    d->verifier.waitForDone();
+    const QList<Next> waiting = d->pendingLogins.values();
+    d->pendingLogins.clear();
+    for (const Next &next : waiting)
+        next(ConnectError {u"admin instrumentation stopped"_s, {}});
+}
 
 const AdminOptions &AdminInstrumentation::options() const
 {

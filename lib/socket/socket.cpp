@@ -318,6 +318,23 @@ QVariantMap &Socket::data()
 {
     return d_func()->data;
 }
+void Socket::setData(const QVariantMap &data)
+{
+    Q_D(Socket);
+    if (d->data == data)
+        return;
+    d->data = data;
+    Q_EMIT dataChanged();
+}
+void Socket::setDataValue(const QString &key, const QVariant &value)
+{
+    Q_D(Socket);
+    auto it = d->data.constFind(key);
+    if (it != d->data.constEnd() && *it == value)
+        return;
+    d->data.insert(key, value);
+    Q_EMIT dataChanged();
+}
 
 EngineSocket *Socket::engineSocket() const
 {

@@ -59,8 +59,12 @@ public:
     EngineSocket *engineSocket() const;
     bool isConnected() const;
 
-    // Per-socket data owned by the application.
+    // Per-socket data owned by the application (Node's socket.data). setData() and
+    // setDataValue() announce the change through dataChanged(); the admin instrumentation also
+    // notices edits made through the reference, after the event handler that made them.
     QVariantMap &data();
+    void setData(const QVariantMap &data);
+    void setDataValue(const QString &key, const QVariant &value);
 
     QSet<QString> rooms() const;
     void join(const QString &room);
@@ -101,6 +105,7 @@ Q_SIGNALS:
     void middlewareError(const QString &message, const QVariant &data);
     void roomJoined(const QString &room);
     void roomLeft(const QString &room);
+    void dataChanged();
     // Before the socket leaves its rooms (they are still readable).
     void disconnecting(const QString &reason);
     void disconnected(const QString &reason);

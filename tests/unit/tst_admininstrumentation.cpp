@@ -90,10 +90,17 @@ bool isTimestamp(const QVariant &v)
     return t.isValid() && v.toString().endsWith(u'Z') && v.toString().contains(u'.');
 }
 
-QByteArray bcrypt(const QByteArray &password)
+// Started with the process, before any test: a lower bound of the process's age.
+QElapsedTimer processClock = [] {
+    QElapsedTimer t;
+    t.start();
+    return t;
+}();
+
+QByteArray bcrypt(const QByteArray &password, int cost = 4)
 {
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    if (!crypt_gensalt_rn("$2b$", 4, nullptr, 0, setting, sizeof setting))
+    if (!crypt_gensalt_rn("$2b$", cost, nullptr, 0, setting, sizeof setting))
         return {};
     auto data = std::make_unique<crypt_data>();
     std::memset(data.get(), 0, sizeof(crypt_data));
@@ -133,6 +140,11 @@ private Q_SLOTS:
     void verifyPassword();
     void namespaceMadeOnDemand();
     void destroyedInstrumentation();
+    void dataUpdates();
+    void binaryArgumentsAsAttachments();
+    void uptimeCountsFromProcessStart();
+    void passwordCheckOffTheEventLoop();
+    void destroyedDuringPasswordCheck();
 };
 
 void tst_AdminInstrumentation::config_data()
@@ -621,6 +633,176 @@ void tst_AdminInstrumentation::destroyedInstrumentation()
     QVERIFY(refused.wait(kWait));
     QCOMPARE(refused.first().first().toString(), u"admin instrumentation stopped"_s);
     QCOMPARE(rec.count(u"event_received"_s), 0);
+}
+
+void tst_AdminInstrumentation::dataUpdates()
+{
+    SocketServer server;
+    Namespace *root = server.of(u"/"_s);
+    root->use([](Socket *s, const Next &next) {
+        s->data().insert(u"role"_s, u"guest"_s);
+        next();
+    });
+    root->on(u"name"_s, [](Socket *s, const QVariantList &args, const Ack &) {
+        s->setDataValue(u"name"_s, args.value(0));
+    });
+    // Edited through the reference: no signal, noticed after the handler.
+    root->on(u"score"_s, [](Socket *s, const QVariantList &args, const Ack &) {
+        s->data()[u"score"_s] = args.value(0);
+    });
+    AdminInstrumentation admin(&server);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+    SocketClientOptions appOptions = clientOptions();
+    appOptions.transports = {u"websocket"_s}; // no transport update in the way
+    SocketClient app(urlOf(server), appOptions);
+    QTRY_VERIFY_WITH_TIMEOUT(app.isConnected(), kWait);
+    SocketClient ui(urlOf(server), clientOptions(u"/admin"_s));
+    Recorder rec(ui);
+    QTRY_VERIFY_WITH_TIMEOUT(rec.count(u"all_sockets"_s) == 1, kWait);
+    const QString id = app.id();
+    QVariantMap listed;
+    for (const QVariant &s : rec.find(u"all_sockets"_s).value(0).toList()) {
+        if (s.toMap().value(u"id"_s) == id)
+            listed = s.toMap();
+    }
+    QCOMPARE(listed.value(u"data"_s).toMap(), (QVariantMap {{u"role"_s, u"guest"_s}}));
+
+    auto updates = [&] {
+        QList<QVariantMap> out;
+        for (const Received &r : rec.all(u"socket_updated"_s)) {
+            const QVariantMap m = r.args.value(0).toMap();
+            if (m.value(u"id"_s) == id && m.contains(u"data"_s))
+                out.append(m);
+        }
+        return out;
+    };
+    app.emitEvent(u"name"_s, {u"ada"_s});
+    QTRY_COMPARE_WITH_TIMEOUT(updates().size(), 1, kWait);
+    QCOMPARE(updates().at(0),
+        (QVariantMap {{u"id"_s, id}, {u"nsp"_s, u"/"_s},
+            {u"data"_s, QVariantMap {{u"role"_s, u"guest"_s}, {u"name"_s, u"ada"_s}}}}));
+
+    app.emitEvent(u"score"_s, {7});
+    QTRY_COMPARE_WITH_TIMEOUT(updates().size(), 2, kWait);
+    QCOMPARE(updates().at(1).value(u"data"_s).toMap().value(u"score"_s).toInt(), 7);
+
+    // The same value again changes nothing: no update follows, not even at the stats tick.
+    app.emitEvent(u"name"_s, {u"ada"_s});
+    app.emitEvent(u"score"_s, {7});
+    const int stats = rec.count(u"server_stats"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(rec.count(u"server_stats"_s) > stats, kWait);
+    QCOMPARE(updates().size(), 2);
+}
+
+void tst_AdminInstrumentation::binaryArgumentsAsAttachments()
+{
+    SocketServer server;
+    server.of(u"/"_s)->on(u"upload"_s, [](Socket *s, const QVariantList &args, const Ack &) {
+        s->emitEvent(u"stored"_s, {QVariantMap {{u"copy"_s, args.value(1)}}});
+    });
+    AdminInstrumentation admin(&server);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    SocketClient ui(urlOf(server), clientOptions(u"/admin"_s));
+    Recorder rec(ui);
+    QTRY_VERIFY_WITH_TIMEOUT(rec.count(u"all_sockets"_s) == 1, kWait);
+    SocketClient app(urlOf(server), clientOptions());
+    QTRY_VERIFY_WITH_TIMEOUT(app.isConnected(), kWait);
+
+    // Bytes JSON could not carry: if they arrive as QByteArray, they travelled as attachments.
+    const QByteArray blob("\x00\x01\xfe\xff binary", 11);
+    app.emitEvent(u"upload"_s, {u"f.bin"_s, blob});
+    QTRY_VERIFY_WITH_TIMEOUT(!rec.find(u"event_received"_s).isEmpty(), kWait);
+    const QVariantList in = rec.find(u"event_received"_s).value(2).toList();
+    QCOMPARE(in.size(), 3);
+    QCOMPARE(in.value(0).toString(), u"upload"_s);
+    QCOMPARE(in.value(2).userType(), QMetaType::QByteArray);
+    QCOMPARE(in.value(2).toByteArray(), blob);
+
+    QTRY_VERIFY_WITH_TIMEOUT(!rec.find(u"event_sent"_s).isEmpty(), kWait);
+    const QVariantList out = rec.find(u"event_sent"_s).value(2).toList();
+    QCOMPARE(out.value(0).toString(), u"stored"_s);
+    const QVariant nested = out.value(1).toMap().value(u"copy"_s);
+    QCOMPARE(nested.userType(), QMetaType::QByteArray);
+    QCOMPARE(nested.toByteArray(), blob);
+}
+
+void tst_AdminInstrumentation::uptimeCountsFromProcessStart()
+{
+    // The instrumentation is made well after the process started.
+    QTest::qWait(300);
+    const double atLeast = processClock.elapsed() / 1000.0;
+    SocketServer server;
+    AdminInstrumentation admin(&server);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    SocketClient ui(urlOf(server), clientOptions(u"/admin"_s));
+    Recorder rec(ui);
+    QTRY_VERIFY_WITH_TIMEOUT(rec.count(u"server_stats"_s) == 1, kWait);
+    const double uptime
+        = rec.find(u"server_stats"_s).value(0).toMap().value(u"uptime"_s).toDouble();
+    // /proc counts in clock ticks (10 ms).
+    QVERIFY2(uptime >= atLeast - 0.02, qPrintable(u"%1 < %2"_s.arg(uptime).arg(atLeast)));
+    QVERIFY2(uptime < atLeast + 60, qPrintable(QString::number(uptime)));
+}
+
+void tst_AdminInstrumentation::passwordCheckOffTheEventLoop()
+{
+    // Cost 13: about half a second of bcrypt, long enough to see the server answer meanwhile.
+    const QByteArray hash = bcrypt("slow", 13);
+    QVERIFY(hash.startsWith("$2b$13$"));
+    SocketServer server;
+    addAppHandlers(server);
+    bool checking = false;
+    // Runs just before the instrumentation's own middleware, which then starts the check.
+    server.of(u"/admin"_s)->use([&checking](Socket *, const Next &next) {
+        checking = true;
+        next();
+    });
+    AdminOptions options;
+    options.username = u"admin"_s;
+    options.passwordHash = hash;
+    AdminInstrumentation admin(&server, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    SocketClient app(urlOf(server), clientOptions());
+    Recorder appRec(app);
+    QTRY_VERIFY_WITH_TIMEOUT(app.isConnected(), kWait);
+
+    SocketClientOptions o = clientOptions(u"/admin"_s);
+    o.auth = {{u"username"_s, u"admin"_s}, {u"password"_s, u"slow"_s}};
+    o.timeout = 10s;
+    SocketClient ui(urlOf(server), o);
+    QTRY_VERIFY_WITH_TIMEOUT(checking, kWait);
+    // Had bcrypt run on the event loop, the login would be answered before this.
+    app.emitEvent(u"hello"_s, {1});
+    QTRY_COMPARE_WITH_TIMEOUT(appRec.count(u"reply"_s), 1, kWait);
+    QVERIFY(!ui.isConnected());
+    QTRY_VERIFY_WITH_TIMEOUT(ui.isConnected(), 10000);
+}
+
+void tst_AdminInstrumentation::destroyedDuringPasswordCheck()
+{
+    const QByteArray hash = bcrypt("slow", 13);
+    SocketServer server;
+    bool checking = false;
+    server.of(u"/admin"_s)->use([&checking](Socket *, const Next &next) {
+        checking = true;
+        next();
+    });
+    AdminOptions options;
+    options.username = u"admin"_s;
+    options.passwordHash = hash;
+    auto *admin = new AdminInstrumentation(&server, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    SocketClientOptions o = clientOptions(u"/admin"_s);
+    o.auth = {{u"username"_s, u"admin"_s}, {u"password"_s, u"slow"_s}};
+    SocketClient ui(urlOf(server), o);
+    QSignalSpy refused(&ui, &SocketClient::connectError);
+    QTRY_VERIFY_WITH_TIMEOUT(checking, kWait);
+    // Waits for the running check, then refuses the admin it was for.
+    delete admin;
+    QTRY_COMPARE_WITH_TIMEOUT(refused.size(), 1, kWait);
+    QCOMPARE(refused.first().first().toString(), u"admin instrumentation stopped"_s);
+    QVERIFY(!ui.isConnected());
 }
 
 QTEST_MAIN(tst_AdminInstrumentation)
