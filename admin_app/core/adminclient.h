@@ -88,8 +88,8 @@ public:
     bool leaveRoom(const QString &nsp, const QString &room, const QString &filter = {});
     bool disconnectSockets(const QString &nsp, bool closeConnection, const QString &filter = {});
     // args may hold QByteArray values anywhere: they travel as binary attachments.
-    bool emitEvent(const QString &nsp, const QString &filter, const QString &event,
-        const QVariantList &args);
+    bool emitEvent(
+        const QString &nsp, const QString &filter, const QString &event, const QVariantList &args);
 
     // The underlying client (tests, diagnostics); null when disconnected.
     QSocketIo::SocketClient *socketClient() const;

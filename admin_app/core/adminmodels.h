@@ -12,6 +12,8 @@
 #include <QtCore/qvariant.h>
 
 #include <deque>
+#include <memory>
+#include <vector>
 
 namespace AdminApp {
 
@@ -32,7 +34,15 @@ class ServersModel : public QAbstractTableModel
     Q_OBJECT
 public:
     enum Column {
-        ServerId, Hostname, Pid, Uptime, Clients, PollingClients, Namespaces, LastSeen, Healthy,
+        ServerId,
+        Hostname,
+        Pid,
+        Uptime,
+        Clients,
+        PollingClients,
+        Namespaces,
+        LastSeen,
+        Healthy,
         ColumnCount
     };
     struct Sample
@@ -94,7 +104,15 @@ class SocketsModel : public QAbstractTableModel
     Q_OBJECT
 public:
     enum Column {
-        Id, ClientId, Namespace, Transport, Address, Rooms, ConnectedSince, Data, ColumnCount
+        Id,
+        ClientId,
+        Namespace,
+        Transport,
+        Address,
+        Rooms,
+        ConnectedSince,
+        Data,
+        ColumnCount
     };
     struct SocketInfo
     {
@@ -146,6 +164,7 @@ public:
     enum Column { Name, Members, ColumnCount }; // Members: count for namespaces and rooms
 
     explicit RoomsModel(SocketsModel *source, QObject *parent = nullptr);
+    ~RoomsModel() override; // Node is complete only in the .cpp
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;

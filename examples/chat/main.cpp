@@ -2,8 +2,15 @@
 // the socket.io client bundle, and Socket.IO shares its port.
 //
 //     chat_server [--host ADDRESS] [--port PORT]     (PORT also from $PORT; default 3000)
+//                 [--admin] [--admin-user NAME --admin-password-hash BCRYPT] [--admin-readonly]
+//                 [--admin-ui DIR [--admin-fonts DIR]]
+//
+// The admin options add the Socket.IO Admin UI protocol on namespace /admin; --admin-ui serves
+// the official web UI (the ui/dist folder of npm's @socket.io/admin-ui) at /admin-ui/.
 #include "chatserver.h"
 
+#include <QSocketIo/admininstrumentation.h>
+#include <QSocketIo/adminui.h>
 #include <QSocketIo/socketserver.h>
 
 #include <QtCore/qcommandlineparser.h>
@@ -14,6 +21,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -84,8 +92,26 @@ int main(int argc, char **argv)
         u"host"_s, u"Address to listen on (default 127.0.0.1)."_s, u"address"_s, u"127.0.0.1"_s);
     const QCommandLineOption portOption(u"port"_s,
         u"Port to listen on; 0 picks a free one (default $PORT, else 3000)."_s, u"port"_s);
+    const QCommandLineOption adminOption(
+        u"admin"_s, u"Admin UI instrumentation on namespace /admin, without auth."_s);
+    const QCommandLineOption adminUserOption(u"admin-user"_s,
+        u"Admin UI user name (basic auth, with --admin-password-hash)."_s, u"name"_s);
+    const QCommandLineOption adminHashOption(u"admin-password-hash"_s,
+        u"bcrypt hash ($2a$, $2b$ or $2y$) of the admin password."_s, u"hash"_s);
+    const QCommandLineOption adminReadonlyOption(
+        u"admin-readonly"_s, u"The admin UI may watch, not act."_s);
+    const QCommandLineOption adminUiOption(u"admin-ui"_s,
+        u"Serve the Admin UI web app at /admin-ui/ from this folder (@socket.io/admin-ui's "
+        "ui/dist)."_s,
+        u"dir"_s);
+    const QCommandLineOption adminFontsOption(u"admin-fonts"_s,
+        u"Serve the Admin UI's web fonts from this folder (a node_modules with @mdi/font and "
+        "@fontsource/roboto) instead of public CDNs."_s,
+        u"dir"_s);
     parser.addOption(hostOption);
     parser.addOption(portOption);
+    parser.addOptions({adminOption, adminUserOption, adminHashOption, adminReadonlyOption,
+        adminUiOption, adminFontsOption});
     parser.process(app);
 
     const QString host = parser.value(hostOption);
@@ -108,6 +134,17 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (parser.isSet(adminUserOption) != parser.isSet(adminHashOption)) {
+        fprintf(stderr, "chat_server: --admin-user and --admin-password-hash go together\n");
+        return 2;
+    }
+    if (parser.isSet(adminFontsOption) && !parser.isSet(adminUiOption)) {
+        fprintf(stderr, "chat_server: --admin-fonts needs --admin-ui\n");
+        return 2;
+    }
+    const bool admin = parser.isSet(adminOption) || parser.isSet(adminUserOption)
+        || parser.isSet(adminReadonlyOption);
+
     QHttpServer http;
     serveResource(http, u"/"_s, u":/web/index.html"_s, "text/html; charset=utf-8");
     serveResource(http, u"/index.html"_s, u":/web/index.html"_s, "text/html; charset=utf-8");
@@ -121,7 +158,27 @@ int main(int argc, char **argv)
     QSocketIo::SocketServerOptions options;
     QSocketIo::SocketServer io(options);
     ChatServer chat(&io);
-    if (!io.attach(&http) || !io.listen(address, quint16(port))) {
+    std::unique_ptr<QSocketIo::AdminInstrumentation> instrumentation;
+    if (admin) {
+        QSocketIo::AdminOptions adminOptions;
+        adminOptions.username = parser.value(adminUserOption);
+        adminOptions.passwordHash = parser.value(adminHashOption).toUtf8();
+        adminOptions.readonly = parser.isSet(adminReadonlyOption);
+        instrumentation = std::make_unique<QSocketIo::AdminInstrumentation>(&io, adminOptions);
+    }
+    if (!io.attach(&http)) {
+        fprintf(stderr, "chat_server: cannot attach to the HTTP server: %s\n",
+            qPrintable(io.errorString()));
+        return 1;
+    }
+    if (parser.isSet(adminUiOption)
+        && !QSocketIo::serveAdminUi(
+            &io, u"/admin-ui/"_s, parser.value(adminUiOption), parser.value(adminFontsOption))) {
+        fprintf(stderr, "chat_server: cannot serve the admin UI from %s\n",
+            qPrintable(parser.value(adminUiOption)));
+        return 2;
+    }
+    if (!io.listen(address, quint16(port))) {
         fprintf(stderr, "chat_server: cannot listen on %s port %u: %s\n", qPrintable(host), port,
             qPrintable(io.errorString()));
         return 1;
@@ -130,6 +187,13 @@ int main(int argc, char **argv)
         = address.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + host + u']' : host;
     quitOnSignals(&app);
     printf("chat demo on http://%s:%u/\n", qPrintable(urlHost), io.serverPort());
+    if (instrumentation) {
+        printf("admin namespace /admin (%s%s)\n",
+            parser.isSet(adminUserOption) ? "basic auth" : "no auth",
+            parser.isSet(adminReadonlyOption) ? ", read-only" : "");
+    }
+    if (parser.isSet(adminUiOption))
+        printf("admin UI on http://%s:%u/admin-ui/\n", qPrintable(urlHost), io.serverPort());
     fflush(stdout);
     return app.exec();
 }

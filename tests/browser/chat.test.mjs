@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { stopProcess } from './lib/process.mjs';
 
 const SERVER = process.env.CHAT_SERVER;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -192,16 +193,8 @@ async function saveScreenshots() {
 after(async () => {
   await saveScreenshots(); // when a test failed before the last one took them
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    stopping = true;
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  }
-  server?.stdout.destroy();
-  server?.stderr.destroy();
+  stopping = true;
+  await stopProcess(server);
   clearTimeout(watchdog);
 });
 

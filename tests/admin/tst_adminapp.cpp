@@ -1,0 +1,506 @@
+// The admin app as a user drives it: a real SocketServer with its AdminInstrumentation in this
+// process, the main window logged in through the connect dialog's code path, and a real
+// socket.io-client under Node as the monitored application. Every wait is bounded.
+
+#include "adminclient.h"
+#include "adminmodels.h"
+#include "broadcastdialog.h"
+#include "connectdialog.h"
+#include "connectionspage.h"
+#include "dashboardpage.h"
+#include "eventlogpage.h"
+#include "i18n.h"
+#include "jsontext.h"
+#include "mainwindow.h"
+#include "roomspage.h"
+#include "servercard.h"
+
+#include <QSocketIo/admininstrumentation.h>
+#include <QSocketIo/socketserver.h>
+
+#include <QtCharts/qlineseries.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qsettings.h>
+#include <QtCore/qstandardpaths.h>
+#include <QtGui/qaction.h>
+#include <QtTest/qtest.h>
+#include <QtWidgets/qapplication.h>
+#include <QtWidgets/qcheckbox.h>
+#include <QtWidgets/qlineedit.h>
+#include <QtWidgets/qplaintextedit.h>
+#include <QtWidgets/qpushbutton.h>
+#include <QtWidgets/qtableview.h>
+#include <QtWidgets/qtabwidget.h>
+
+using namespace AdminApp;
+using namespace QSocketIo;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr int kWait = 20000;
+
+QUrl urlOf(const SocketServer &server)
+{
+    return QUrl(u"http://127.0.0.1:%1"_s.arg(server.serverPort()));
+}
+
+// tests/admin/node_client.mjs: a socket.io-client whose life arrives as JSON lines.
+class NodeClient
+{
+public:
+    explicit NodeClient(const QUrl &url)
+    {
+        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, [this] {
+            while (m_process.canReadLine()) {
+                const QByteArray line = m_process.readLine().trimmed();
+                const QJsonDocument doc = QJsonDocument::fromJson(line);
+                if (doc.isObject())
+                    m_lines.append(doc.object());
+                else
+                    qWarning() << "node client:" << line;
+            }
+        });
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start(QStringLiteral(QSIO_NODE_EXECUTABLE),
+            {QStringLiteral(QSIO_NODE_CLIENT), url.toString(), QStringLiteral(QSIO_NODE_MODULES)});
+    }
+    ~NodeClient()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+    QString socketId() const { return first(u"connect"_s).value(u"id"_s).toString(); }
+    QString disconnectReason() const
+    {
+        return first(u"disconnect"_s).value(u"reason"_s).toString();
+    }
+    QJsonArray eventArgs(const QString &event) const
+    {
+        for (const QJsonObject &line : m_lines) {
+            if (line.value(u"type"_s) == u"event"_s && line.value(u"event"_s) == event)
+                return line.value(u"args"_s).toArray();
+        }
+        return {};
+    }
+    bool received(const QString &event) const
+    {
+        for (const QJsonObject &line : m_lines) {
+            if (line.value(u"type"_s) == u"event"_s && line.value(u"event"_s) == event)
+                return true;
+        }
+        return false;
+    }
+    void emitEvent(const QString &event, const QJsonArray &args)
+    {
+        m_process.write(QJsonDocument(QJsonObject {{u"event"_s, event}, {u"args"_s, args}})
+                            .toJson(QJsonDocument::Compact)
+            + '\n');
+    }
+
+private:
+    QJsonObject first(const QString &type) const
+    {
+        for (const QJsonObject &line : m_lines) {
+            if (line.value(u"type"_s) == type)
+                return line;
+        }
+        return {};
+    }
+    QProcess m_process;
+    QList<QJsonObject> m_lines;
+};
+
+int rowOf(const QAbstractItemModel *model, int column, const QString &text)
+{
+    for (int row = 0; row < model->rowCount(); ++row) {
+        if (model->index(row, column).data().toString() == text)
+            return row;
+    }
+    return -1;
+}
+
+bool hasRowWith(const QAbstractItemModel *model, int column, const QString &text)
+{
+    return rowOf(model, column, text) >= 0;
+}
+
+ConnectDialog *visibleConnectDialog(const MainWindow &window)
+{
+    for (ConnectDialog *dialog : window.findChildren<ConnectDialog *>()) {
+        if (dialog->isVisible())
+            return dialog;
+    }
+    return nullptr;
+}
+
+// Logs in the way a user does: the dialog's fields, then OK.
+void logIn(MainWindow &window, const QUrl &url)
+{
+    const ConnectionSettings blank;
+    ConnectDialog *dialog = window.openConnectDialog(&blank);
+    QVERIFY(dialog);
+    QVERIFY(dialog->isVisible());
+    dialog->urlEdit()->setText(url.toString());
+    dialog->pathEdit()->setText(u"/socket.io/"_s);
+    dialog->namespaceEdit()->setText(u"/admin"_s);
+    dialog->userEdit()->clear();
+    dialog->passwordEdit()->clear();
+    dialog->websocketOnlyBox()->setChecked(false);
+    QVERIFY(dialog->isInputValid());
+    dialog->accept();
+    QTRY_COMPARE_WITH_TIMEOUT(window.client()->state(), AdminClient::State::Connected, kWait);
+}
+
+} // namespace
+
+class tst_AdminApp : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void fullFlow();
+    void readonlyDisablesActions();
+    void dashboardCardPerServer();
+    void invalidJsonKeepsSendDisabled();
+    void parseArguments_data();
+    void parseArguments();
+    void connectDialogRejectsBadUrl();
+    void passwordNotStored();
+    void refusedLoginReopensDialog();
+    void germanTranslation();
+};
+
+void tst_AdminApp::initTestCase()
+{
+    // Settings go to a throw-away location, not the user's.
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(u"QSocketIo-tests"_s);
+    QCoreApplication::setApplicationName(u"tst_adminapp"_s);
+    QSettings().clear();
+    removeTranslations();
+}
+
+void tst_AdminApp::fullFlow()
+{
+    if (!QFileInfo(QStringLiteral(QSIO_NODE_EXECUTABLE)).isExecutable()
+        || !QFileInfo::exists(QStringLiteral(QSIO_NODE_MODULES "/socket.io-client")))
+        QSKIP("node or tests/interop/node_modules/socket.io-client missing (npm ci in "
+              "tests/interop)");
+
+    SocketServer server;
+    AdminInstrumentation admin(&server);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+    MainWindow window;
+    window.show();
+    QVERIFY(!window.emitAction()->isEnabled());
+    logIn(window, urlOf(server));
+    QTRY_VERIFY_WITH_TIMEOUT(window.emitAction()->isEnabled(), kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.dashboardPage()->serverIds().isEmpty(), kWait);
+    QVERIFY(window.bannerText().isEmpty());
+    // The server's handler extension is advertised: the tab is there.
+    QTRY_VERIFY_WITH_TIMEOUT(window.tabs()->isTabVisible(3), kWait);
+
+    NodeClient node(urlOf(server));
+    QTRY_VERIFY_WITH_TIMEOUT(!node.socketId().isEmpty(), kWait);
+    const QString id = node.socketId();
+
+    ConnectionsPage *connections = window.connectionsPage();
+    QAbstractItemModel *table = connections->view()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(hasRowWith(table, SocketsModel::Id, id), kWait);
+    QCOMPARE(
+        table->index(rowOf(table, SocketsModel::Id, id), SocketsModel::Namespace).data().toString(),
+        u"/"_s);
+
+    // The filter narrows the table to that socket (the admin's own socket is listed too).
+    connections->filterEdit()->setText(id);
+    QTRY_COMPARE_WITH_TIMEOUT(table->rowCount(), 1, kWait);
+    connections->filterEdit()->clear();
+    QTRY_VERIFY_WITH_TIMEOUT(table->rowCount() >= 2, kWait);
+
+    // Selecting it shows its handshake as JSON and enables the commands.
+    window.tabs()->setCurrentWidget(connections);
+    QVERIFY(connections->selectSocket(u"/"_s, id));
+    QVERIFY(connections->detailsPane()->toPlainText().contains(id));
+    QVERIFY(connections->detailsPane()->toPlainText().contains(u"handshake"_s));
+    QVERIFY(connections->disconnectAction()->isEnabled());
+
+    // Emit… with the row selected targets that socket.
+    window.emitAction()->trigger();
+    auto *dialog = window.findChild<BroadcastDialog *>();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->nsp(), u"/"_s);
+    QCOMPARE(dialog->target(), BroadcastDialog::Target::Socket);
+    QCOMPARE(dialog->filter(), id);
+    dialog->setEventName(u"news"_s);
+    dialog->setArgumentsText(u"[{\"a\":1}]"_s);
+    QVERIFY(dialog->isInputValid());
+    QVERIFY(dialog->sendButton()->isEnabled());
+    dialog->sendButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(node.received(u"news"_s), kWait);
+    const QJsonArray expected {QJsonObject {{u"a"_s, 1}}};
+    QCOMPARE(node.eventArgs(u"news"_s), expected);
+
+    // The event log shows what went out and what came in.
+    EventLogPage *log = window.eventLogPage();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        hasRowWith(log->view()->model(), EventLogModel::Event, u"news"_s), kWait);
+    node.emitEvent(u"hello-admin"_s, QJsonArray {42, u"x"_s});
+    QTRY_VERIFY_WITH_TIMEOUT(
+        hasRowWith(log->view()->model(), EventLogModel::Event, u"hello-admin"_s), kWait);
+    // Its arguments, pretty, in the pane.
+    const int row = rowOf(log->view()->model(), EventLogModel::Event, u"hello-admin"_s);
+    log->view()->setCurrentIndex(log->view()->model()->index(row, 0));
+    QVERIFY(log->argumentsPane()->toPlainText().contains(u"42"_s));
+    // Paused, the log holds new entries back and says how many.
+    log->pauseButton()->click();
+    QVERIFY(window.client()->eventLog()->isPaused());
+    node.emitEvent(u"while-paused"_s, {});
+    QTRY_COMPARE_WITH_TIMEOUT(window.client()->eventLog()->pendingCount(), 1, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(log->pauseButton()->text().contains(u'1'), kWait);
+    QVERIFY(!hasRowWith(log->view()->model(), EventLogModel::Event, u"while-paused"_s));
+    log->pauseButton()->click();
+    QVERIFY(hasRowWith(log->view()->model(), EventLogModel::Event, u"while-paused"_s));
+    // The filter.
+    log->filterEdit()->setText(u"hello-admin"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(log->view()->model()->rowCount(), 1, kWait);
+    log->filterEdit()->clear();
+
+    // Disconnecting the selected row ends the Node client's socket.
+    QVERIFY(connections->selectSocket(u"/"_s, id));
+    QVERIFY(connections->disconnectAction()->isEnabled());
+    connections->disconnectAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(node.disconnectReason(), u"io server disconnect"_s, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(!hasRowWith(table, SocketsModel::Id, id), kWait);
+
+    // A lost server shows in the banner while the client tries again.
+    server.close(std::chrono::milliseconds(0));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.bannerText().isEmpty(), kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.emitAction()->isEnabled(), kWait);
+}
+
+void tst_AdminApp::readonlyDisablesActions()
+{
+    SocketServer server;
+    AdminOptions options;
+    options.readonly = true;
+    AdminInstrumentation admin(&server, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+    MainWindow window;
+    window.show();
+    logIn(window, urlOf(server));
+    QTRY_VERIFY_WITH_TIMEOUT(window.client()->isReadonly(), kWait);
+    // The admin's own socket is listed: select it, the commands stay off all the same.
+    ConnectionsPage *connections = window.connectionsPage();
+    QTRY_VERIFY_WITH_TIMEOUT(connections->view()->model()->rowCount() >= 1, kWait);
+    connections->view()->selectRow(0);
+    QVERIFY(connections->view()->selectionModel()->hasSelection());
+    QVERIFY(!window.emitAction()->isEnabled());
+    QVERIFY(!connections->disconnectAction()->isEnabled());
+    QVERIFY(!connections->disconnectCloseAction()->isEnabled());
+    QVERIFY(!connections->joinAction()->isEnabled());
+    QVERIFY(!connections->leaveAction()->isEnabled());
+    QVERIFY(!window.roomsPage()->leaveAction()->isEnabled());
+    QVERIFY(!window.roomsPage()->clearAction()->isEnabled());
+    QVERIFY(!window.roomsPage()->disconnectAllAction()->isEnabled());
+    QVERIFY(window.connectAction()->isEnabled());
+}
+
+void tst_AdminApp::dashboardCardPerServer()
+{
+    MainWindow window;
+    ServersModel *servers = window.client()->servers();
+    const QDateTime t0 = QDateTime::currentDateTimeUtc();
+    // Two servers of one cluster on one host: two cards all the same.
+    const auto stats = [](const QString &id, int clients, qint64 bytesIn) {
+        return QVariantMap {{u"serverId"_s, id}, {u"hostname"_s, u"node-1"_s}, {u"pid"_s, 42},
+            {u"uptime"_s, 3725.5}, {u"clientsCount"_s, clients}, {u"pollingClientsCount"_s, 1},
+            {u"aggregatedEvents"_s,
+                QVariantList {QVariantMap {
+                    {u"timestamp"_s, 0}, {u"type"_s, u"bytesIn"_s}, {u"count"_s, bytesIn}}}},
+            {u"namespaces"_s,
+                QVariantList {QVariantMap {{u"name"_s, u"/"_s}, {u"socketsCount"_s, clients}}}}};
+    };
+    servers->addStats(stats(u"east"_s, 3, 1000), t0);
+    servers->addStats(stats(u"west"_s, 5, 0), t0);
+    servers->addStats(stats(u"east"_s, 4, 2000), t0.addSecs(2));
+    QCOMPARE(window.dashboardPage()->serverIds(), (QStringList {u"east"_s, u"west"_s}));
+    ServerCard *east = window.dashboardPage()->card(u"east"_s);
+    QVERIFY(east);
+    QCOMPARE(east->clientsSeries()->count(), 2);
+    QCOMPARE(east->clientsSeries()->at(1).y(), 4.0);
+    // Traffic is drawn per second: 2000 bytes over 2 s.
+    QCOMPARE(east->bytesInSeries()->at(1).y(), 1000.0);
+    QCOMPARE(window.dashboardPage()->card(u"west"_s)->clientsSeries()->count(), 1);
+
+    servers->clear();
+    QVERIFY(window.dashboardPage()->serverIds().isEmpty());
+}
+
+void tst_AdminApp::invalidJsonKeepsSendDisabled()
+{
+    AdminClient client;
+    BroadcastDialog dialog(&client);
+    dialog.setNamespace(u"/"_s);
+    dialog.setEventName(u"news"_s);
+    QVERIFY(dialog.isInputValid()); // no arguments at all is fine
+
+    dialog.setArgumentsText(u"[{\"a\": 1}, "_s);
+    QVERIFY(!dialog.isInputValid());
+    QVERIFY(!dialog.sendButton()->isEnabled());
+    QVERIFY2(dialog.errorText().contains(u"offset"_s), qPrintable(dialog.errorText()));
+
+    dialog.setArgumentsText(u"{\"a\": 1}"_s);
+    QVERIFY(dialog.isInputValid());
+    QVERIFY(dialog.errorText().isEmpty());
+
+    dialog.setArgumentsText(u"nope"_s);
+    QVERIFY(!dialog.sendButton()->isEnabled());
+
+    // A room target needs a room.
+    dialog.setArgumentsText(u"1"_s);
+    dialog.setTarget(BroadcastDialog::Target::Room);
+    QVERIFY(!dialog.isInputValid());
+    dialog.setTarget(BroadcastDialog::Target::Room, u"lobby"_s);
+    QVERIFY(dialog.isInputValid());
+    QCOMPARE(dialog.filter(), u"lobby"_s);
+
+    // Not connected: pressing Send keeps the dialog open and says why.
+    dialog.show();
+    dialog.sendButton()->click();
+    QVERIFY(dialog.isVisible());
+    QVERIFY(!dialog.errorText().isEmpty());
+}
+
+void tst_AdminApp::parseArguments_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("ok");
+    QTest::addColumn<QVariantList>("args");
+    QTest::addColumn<int>("offset");
+    QTest::newRow("blank") << u"  \n"_s << true << QVariantList {} << -1;
+    QTest::newRow("array") << u"[1, \"two\"]"_s << true << QVariantList {1, u"two"_s} << -1;
+    QTest::newRow("object") << u"{\"a\":1}"_s << true << QVariantList {QVariantMap {{u"a"_s, 1}}}
+                            << -1;
+    QTest::newRow("string") << u"\"hi\""_s << true << QVariantList {u"hi"_s} << -1;
+    QTest::newRow("number") << u"3.5"_s << true << QVariantList {3.5} << -1;
+    QTest::newRow("nested array") << u"[[1]]"_s << true << QVariantList {QVariantList {1}} << -1;
+    QTest::newRow("bad token") << u"[1, x]"_s << false << QVariantList {} << 4;
+    QTest::newRow("two values") << u"1, 2"_s << false << QVariantList {} << -1;
+}
+
+void tst_AdminApp::parseArguments()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, ok);
+    QFETCH(QVariantList, args);
+    QFETCH(int, offset);
+    const ParsedArguments parsed = AdminApp::parseArguments(text);
+    QCOMPARE(parsed.ok, ok);
+    if (ok) {
+        QCOMPARE(QJsonDocument::fromVariant(parsed.args), QJsonDocument::fromVariant(args));
+    } else {
+        QVERIFY(!parsed.error.isEmpty());
+        if (offset >= 0)
+            QVERIFY2(qAbs(parsed.offset - offset) <= 1, qPrintable(parsed.error));
+    }
+}
+
+void tst_AdminApp::connectDialogRejectsBadUrl()
+{
+    ConnectDialog dialog;
+    dialog.urlEdit()->setText(u"ftp://example.com"_s);
+    QVERIFY(!dialog.isInputValid());
+    dialog.urlEdit()->setText(u"https://example.com:8443"_s);
+    QVERIFY(dialog.isInputValid());
+    dialog.namespaceEdit()->setText(u"admin"_s);
+    QCOMPARE(dialog.settings().nsp, u"/admin"_s);
+    dialog.urlEdit()->setText(u"ws://127.0.0.1:3000"_s);
+    QCOMPARE(dialog.settings().url.scheme(), u"http"_s);
+}
+
+void tst_AdminApp::passwordNotStored()
+{
+    MainWindow window;
+    ConnectionSettings settings;
+    settings.url = QUrl(u"http://127.0.0.1:9"_s); // nothing listens there
+    settings.username = u"admin"_s;
+    settings.password = u"s3cret-pass"_s;
+    window.connectToServer(settings);
+    window.client()->disconnectFromServer();
+
+    QSettings stored;
+    const QStringList keys = stored.allKeys();
+    QVERIFY(!keys.isEmpty());
+    for (const QString &key : keys) {
+        QVERIFY2(!stored.value(key).toString().contains(u"s3cret-pass"_s), qPrintable(key));
+    }
+    const ConnectionSettings loaded = ConnectionSettings::load(stored);
+    QCOMPARE(loaded.username, u"admin"_s);
+    QVERIFY(loaded.password.isEmpty());
+}
+
+void tst_AdminApp::refusedLoginReopensDialog()
+{
+    SocketServer server;
+    AdminOptions options;
+    options.username = u"admin"_s;
+    // bcrypt (cost 4) of "open-sesame".
+    options.passwordHash = "$2b$04$lChTQUWTdxB1uIp.6.wXOOkinO.iaoOFil2uXEUECor/fzR9o582S";
+    AdminInstrumentation admin(&server, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QSettings().clear();
+
+    MainWindow window;
+    window.show();
+    const ConnectionSettings blank;
+    ConnectDialog *dialog = window.openConnectDialog(&blank);
+    dialog->urlEdit()->setText(urlOf(server).toString());
+    dialog->userEdit()->setText(u"admin"_s);
+    dialog->passwordEdit()->setText(u"wrong"_s);
+    dialog->accept();
+    // Refused: the form is back, saying why, and the banner too.
+    QTRY_VERIFY_WITH_TIMEOUT(visibleConnectDialog(window), kWait);
+    dialog = visibleConnectDialog(window);
+    QVERIFY(!window.bannerText().isEmpty());
+    QCOMPARE(dialog->userEdit()->text(), u"admin"_s);
+
+    dialog->passwordEdit()->setText(u"open-sesame"_s);
+    dialog->accept();
+    QTRY_COMPARE_WITH_TIMEOUT(window.client()->state(), AdminClient::State::Connected, kWait);
+    QVERIFY(window.bannerText().isEmpty());
+    // The session the server issued is remembered for the next start, the password is not.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !ConnectionSettings::load(*std::make_unique<QSettings>()).sessionId.isEmpty(), kWait);
+    QSettings stored;
+    for (const QString &key : stored.allKeys())
+        QVERIFY2(!stored.value(key).toString().contains(u"open-sesame"_s), qPrintable(key));
+}
+
+void tst_AdminApp::germanTranslation()
+{
+    QVERIFY(installTranslations(u"de"_s));
+    QCOMPARE(
+        QCoreApplication::translate("AdminApp::MainWindow", "&Connections"), u"&Verbindungen"_s);
+    {
+        MainWindow window;
+        QCOMPARE(window.tabs()->tabText(1), u"&Verbindungen"_s);
+        QCOMPARE(window.emitAction()->text(), u"&Senden…"_s);
+    }
+    QVERIFY(installTranslations(u"fr"_s));
+    QCOMPARE(QCoreApplication::translate("AdminApp::MainWindow", "&Connections"), u"&Connexions"_s);
+    removeTranslations();
+    QCOMPARE(
+        QCoreApplication::translate("AdminApp::MainWindow", "&Connections"), u"&Connections"_s);
+}
+
+QTEST_MAIN(tst_AdminApp)
+#include "tst_adminapp.moc"
