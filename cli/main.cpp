@@ -1,5 +1,7 @@
-// qsocketio-ctl: inspects and drives a QSocketIo server through its Admin UI namespace
-// (protocol: docs/admin-protocol.md, plus the qsio:handlers / qsio:routes extensions).
+// qsocketio-ctl: inspects and drives a Socket.IO server through its Admin UI namespace
+// (protocol: docs/admin-protocol.md, plus the qsio:handlers / qsio:routes extensions). Any
+// server speaking that protocol will do, Node's @socket.io/admin-ui included; handlers and
+// routes are QSocketIo extensions.
 //
 //   qsocketio-ctl [options] handlers|routes|sockets|rooms|stats
 //   qsocketio-ctl [options] emit <nsp> <event> [json-args...] [--to ROOM_OR_SID]
@@ -7,26 +9,44 @@
 //   qsocketio-ctl [options] disconnect <nsp> [--filter SID_OR_ROOM] [--close]
 //
 // Exit codes: 0 success, 1 other error, 2 bad arguments, 3 refused (connect_error),
-// 4 timeout.
+// 4 timeout, 5 the server does not offer what the command needs (read-only server for
+// emit/join/leave/disconnect, production mode for sockets/rooms, no QSocketIo extension for
+// handlers/routes); nothing is sent then.
 
 #include <QSocketIo/socketclient.h>
 
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qmap.h>
 #include <QtCore/qtimer.h>
+#include <QtNetwork/qsslcertificate.h>
+#include <QtNetwork/qsslconfiguration.h>
 
 #include <cstdio>
+#include <optional>
 
 using namespace QSocketIo;
 using namespace Qt::StringLiterals;
 
 namespace {
 
-enum ExitCode { Ok = 0, OtherError = 1, BadArguments = 2, Refused = 3, TimedOut = 4 };
+// How long the command has to itself before the DISCONNECT follows it.
+constexpr std::chrono::milliseconds commandLinger {300};
+// Time for the DISCONNECT packet to leave before the process ends.
+constexpr std::chrono::milliseconds disconnectFlush {150};
+
+enum ExitCode {
+    Ok = 0,
+    OtherError = 1,
+    BadArguments = 2,
+    Refused = 3,
+    TimedOut = 4,
+    Unsupported = 5,
+};
 
 void printErr(const QString &text)
 {
@@ -42,19 +62,38 @@ void printOut(const QString &text)
 QString usageText()
 {
     return u"usage: qsocketio-ctl [--url URL] [--namespace NSP] [--user NAME] [--json] "
-           "[--timeout MS] COMMAND [ARGS...]\n"
+           "[--timeout MS]\n"
+           "                     [--path PATH] [--transports LIST | --websocket-only] "
+           "[--insecure] [--ca FILE]\n"
+           "                     COMMAND [ARGS...]\n"
+           "options:\n"
+           "  --url URL              the server (default http://127.0.0.1:3000)\n"
+           "  --namespace NSP        its admin namespace (default /admin)\n"
+           "  --user NAME            basic auth user; the password is read from "
+           "$QSOCKETIO_PASSWORD\n"
+           "  --json                 print JSON instead of tables\n"
+           "  --timeout MS           give up after MS milliseconds (default 5000)\n"
+           "  --path PATH            the server's Engine.IO path (default /socket.io/)\n"
+           "  --transports LIST      comma-separated, in order: polling,websocket (default)\n"
+           "  --websocket-only       no polling at all (same as --transports websocket)\n"
+           "  --insecure             https: accept any server certificate\n"
+           "  --ca FILE              https: trust only the PEM CA certificates in FILE\n"
            "commands:\n"
-           "  handlers                          registered event handlers per namespace\n"
-           "  routes                            mount points of the server\n"
-           "  sockets                           connected sockets\n"
-           "  rooms                             rooms per namespace (from the sockets)\n"
+           "  handlers                          registered event handlers per namespace "
+           "(QSocketIo only)\n"
+           "  routes                            mount points of the server (QSocketIo only)\n"
+           "  sockets                           connected sockets (not in production mode)\n"
+           "  rooms                             rooms per namespace, from the sockets (not in "
+           "production mode)\n"
            "  stats                             server statistics\n"
            "  emit <nsp> <event> [json-args...] [--to ROOM_OR_SID]\n"
            "  join <nsp> <room> [--filter SID_OR_ROOM]\n"
            "  leave <nsp> <room> [--filter SID_OR_ROOM]\n"
            "  disconnect <nsp> [--filter SID_OR_ROOM] [--close]\n"
-           "The password for --user is read from $QSOCKETIO_PASSWORD. json-args that are not\n"
-           "valid JSON are sent as strings.\n"_s;
+           "emit, join, leave and disconnect need a server that is not read-only. json-args\n"
+           "that are not valid JSON are sent as strings.\n"
+           "exit codes: 0 done, 1 error, 2 bad arguments, 3 refused, 4 timeout, 5 not offered\n"
+           "by the server\n"_s;
 }
 
 QString jsonText(const QJsonValue &value)
@@ -202,8 +241,14 @@ int main(int argc, char **argv)
     const QCommandLineOption toOpt(u"to"_s, u"emit: room or socket id."_s, u"target"_s);
     const QCommandLineOption filterOpt(u"filter"_s, u"Room or socket id."_s, u"filter"_s);
     const QCommandLineOption closeOpt(u"close"_s, u"disconnect: close the connection too."_s);
-    parser.addOptions(
-        {helpOpt, urlOpt, nspOpt, userOpt, jsonOpt, timeoutOpt, toOpt, filterOpt, closeOpt});
+    const QCommandLineOption pathOpt(u"path"_s, u"Engine.IO path."_s, u"path"_s, u"/socket.io/"_s);
+    const QCommandLineOption transportsOpt(
+        u"transports"_s, u"Transports, in order."_s, u"list"_s, u"polling,websocket"_s);
+    const QCommandLineOption websocketOnlyOpt(u"websocket-only"_s, u"No polling."_s);
+    const QCommandLineOption insecureOpt(u"insecure"_s, u"Accept any TLS certificate."_s);
+    const QCommandLineOption caOpt(u"ca"_s, u"PEM CA certificates."_s, u"file"_s);
+    parser.addOptions({helpOpt, urlOpt, nspOpt, userOpt, jsonOpt, timeoutOpt, toOpt, filterOpt,
+        closeOpt, pathOpt, transportsOpt, websocketOnlyOpt, insecureOpt, caOpt});
 
     auto badArgs = [](const QString &message) {
         printErr(message);
@@ -285,7 +330,43 @@ int main(int argc, char **argv)
     }
     const bool json = parser.isSet(jsonOpt);
 
+    const QString enginePath = parser.value(pathOpt);
+    if (!enginePath.startsWith(u'/') || enginePath.contains(u'?') || enginePath.contains(u'#')) {
+        return badArgs(
+            u"--path wants an absolute path such as /socket.io/: \"%1\""_s.arg(enginePath));
+    }
+    if (parser.isSet(transportsOpt) && parser.isSet(websocketOnlyOpt))
+        return badArgs(u"--transports and --websocket-only exclude each other"_s);
+    QStringList transports = parser.value(transportsOpt).split(u',', Qt::SkipEmptyParts);
+    static const QStringList knownTransports {u"polling"_s, u"websocket"_s};
+    if (transports.isEmpty() || transports.removeDuplicates() > 0)
+        return badArgs(u"--transports wants polling, websocket or both, once each"_s);
+    for (const QString &t : transports) {
+        if (!knownTransports.contains(t))
+            return badArgs(u"unknown transport \"%1\" (polling, websocket)"_s.arg(t));
+    }
+    std::optional<QSslConfiguration> ssl;
+    if (parser.isSet(caOpt)) {
+        const QString file = parser.value(caOpt);
+        QFile caFile(file);
+        if (!caFile.open(QIODevice::ReadOnly))
+            return badArgs(u"--ca: cannot read %1: %2"_s.arg(file, caFile.errorString()));
+        const QList<QSslCertificate> cas = QSslCertificate::fromDevice(&caFile, QSsl::Pem);
+        if (cas.isEmpty())
+            return badArgs(u"--ca: no PEM certificate in %1"_s.arg(file));
+        ssl = QSslConfiguration::defaultConfiguration();
+        // As Node's `ca` option: these replace the system's CAs.
+        ssl->setCaCertificates(cas);
+    }
+    if ((parser.isSet(caOpt) || parser.isSet(insecureOpt)) && url.scheme() != u"https"_s)
+        return badArgs(u"--ca and --insecure are for https URLs"_s);
+
     SocketClientOptions options;
+    options.path = enginePath;
+    options.transports = transports;
+    options.websocketOnly = parser.isSet(websocketOnlyOpt);
+    options.rejectUnauthorized = !parser.isSet(insecureOpt);
+    options.ssl = ssl;
     options.nsp = parser.value(nspOpt);
     options.reconnection = false;
     options.timeout = std::chrono::milliseconds(timeoutMs);
@@ -303,7 +384,14 @@ int main(int argc, char **argv)
         done = true;
         if (!message.isEmpty())
             printErr(message);
-        QCoreApplication::exit(code);
+        if (client.isConnected()) {
+            // Leave cleanly: a polling session would otherwise linger on the server, and show
+            // in its admin UI, until its ping timeout.
+            client.disconnect();
+            QTimer::singleShot(disconnectFlush, [code] { QCoreApplication::exit(code); });
+        } else {
+            QCoreApplication::exit(code);
+        }
     };
 
     QTimer deadline;
@@ -329,7 +417,7 @@ int main(int argc, char **argv)
             return;
         if (sent) {
             // Our own disconnect after the command: give the socket a moment to flush.
-            QTimer::singleShot(200, [&] { finish(Ok); });
+            QTimer::singleShot(disconnectFlush, [&] { finish(Ok); });
         } else {
             finish(OtherError, u"disconnected before the answer: %1"_s.arg(reason));
         }
@@ -343,6 +431,11 @@ int main(int argc, char **argv)
         finish(Ok);
     };
 
+    // Every admin socket gets `config` first: what the server offers is known before anything
+    // is asked or sent.
+    auto supportedFeatures = [](const QVariantList &received) {
+        return received.value(0).toMap().value(u"supportedFeatures"_s).toStringList();
+    };
     if (isQuery) {
         const QString wanted = command == u"handlers"_s ? u"qsio:handlers"_s
             : command == u"routes"_s                    ? u"qsio:routes"_s
@@ -355,19 +448,42 @@ int main(int argc, char **argv)
         client.on(u"config"_s, [&, wanted](const QVariantList &received, const Ack &) {
             const QVariantMap config = received.value(0).toMap();
             const QStringList extensions = config.value(u"qsioExtensions"_s).toStringList();
-            if (wanted.startsWith(u"qsio:"_s) && !extensions.contains(wanted))
-                finish(OtherError, u"the server does not offer %1"_s.arg(wanted));
+            if (wanted.startsWith(u"qsio:"_s) && !extensions.contains(wanted)) {
+                finish(Unsupported,
+                    u"%1 needs the QSocketIo extension %2, which this server does not offer "
+                    "(its admin config lists no such qsioExtensions entry: not a QSocketIo "
+                    "server, or an older one)"_s.arg(command, wanted));
+            } else if (wanted == u"all_sockets"_s
+                && !supportedFeatures(received).contains(u"ALL_EVENTS"_s)) {
+                finish(Unsupported,
+                    u"%1 needs per-socket data, which this server does not report: its admin "
+                    "namespace runs in production mode (no ALL_EVENTS among its supported "
+                    "features); stats still works"_s.arg(command));
+            }
         });
     } else {
-        QObject::connect(&client, &SocketClient::connected, [&] {
+        // The Admin UI's feature names of the commands.
+        const QString feature = command == u"emit"_s ? u"EMIT"_s
+            : command == u"join"_s                   ? u"JOIN"_s
+            : command == u"leave"_s                  ? u"LEAVE"_s
+                                                     : u"DISCONNECT"_s;
+        client.on(u"config"_s, [&, feature](const QVariantList &received, const Ack &) {
             if (done || sent)
                 return;
+            if (!supportedFeatures(received).contains(feature)) {
+                finish(Unsupported,
+                    u"the server refuses %1: its admin namespace is read-only (no %2 among its "
+                    "supported features); nothing was sent"_s.arg(command, feature));
+                return;
+            }
             if (!client.emitEvent(event, eventArgs)) {
                 finish(OtherError, u"cannot send %1"_s.arg(event));
                 return;
             }
             sent = true;
-            client.disconnect();
+            // Node's socket.io runs an event on the next tick, and drops it if the socket's
+            // DISCONNECT was read in the meantime: the command must arrive on its own.
+            QTimer::singleShot(commandLinger, &client, [&] { client.disconnect(); });
         });
     }
 

@@ -130,6 +130,8 @@ public:
     static constexpr int maxPendingLogins = 64;
     // The data last announced per socket, to notice edits made through Socket::data().
     QHash<Socket *, QVariantMap> announcedData;
+    QSet<Socket *> watched; // with an outgoing-event hook
+    QHash<Socket *, QList<QVariantList>> sentBeforeAnnounced;
     QSet<Namespace *> hooked;
     QSet<EngineSocket *> hookedConnections;
     // Sockets already announced (a dynamic child's socket shows up through its parent too).
@@ -225,8 +227,48 @@ public:
         QObject::connect(nsp, &Namespace::connected, q, [this](Socket *s) { onConnected(s); });
         QObject::connect(nsp, &Namespace::disconnected, q,
             [this](Socket *s, const QString &reason) { onDisconnected(s, reason); });
+        if (development() && !isAdmin(nsp)) {
+            // The application's connect handlers and `connected` slots run before this
+            // object's slot and may emit already: a middleware is the one place that sees the
+            // socket first (Node's instrumentation prepends its listener for the same reason).
+            nsp->use([self = QPointer<AdminInstrumentation>(q)](Socket *s, const Next &next) {
+                if (self)
+                    self->d_func()->watchOutgoing(s);
+                next();
+            });
+        }
         for (Socket *s : nsp->sockets())
             onConnected(s);
+    }
+
+    // event_sent for every event the socket is sent. Those emitted before socket_connected
+    // went out wait for it.
+    void watchOutgoing(Socket *socket)
+    {
+        if (watched.contains(socket))
+            return;
+        watched.insert(socket);
+        QObject::connect(socket, &QObject::destroyed, q, [this, socket] {
+            watched.remove(socket);
+            sentBeforeAnnounced.remove(socket);
+        });
+        const QString name = socket->nsp()->name();
+        const QString id = socket->id();
+        socket->onAnyOutgoing(
+            [self = QPointer<AdminInstrumentation>(q), this, name, id,
+                guard = QPointer<Socket>(socket)](const QString &event, const QVariantList &args) {
+                if (!self || !guard)
+                    return;
+                QVariantList payload {event};
+                payload.append(args);
+                const QVariantList notice {name, id, payload, timestamp()};
+                if (!known.contains(guard) && guard->isConnected())
+                    onConnected(guard); // a `connected` slot ahead of ours emits
+                if (known.contains(guard))
+                    toAdmins(u"event_sent"_s, notice);
+                else
+                    sentBeforeAnnounced[guard].append(notice); // a connect handler emits
+            });
     }
 
     void rescanNamespaces()
@@ -273,6 +315,9 @@ public:
             QObject::connect(
                 socket, &Socket::dataChanged, q, [this, socket] { announceData(socket); });
             if (!isAdmin(nsp)) {
+                watchOutgoing(socket);
+                for (const QVariantList &notice : sentBeforeAnnounced.take(socket))
+                    toAdmins(u"event_sent"_s, notice);
                 QPointer<AdminInstrumentation> self(q);
                 socket->onAny([self, this, name, id, guard = QPointer<Socket>(socket)](
                                   const QString &event, const QVariantList &args) {
@@ -287,14 +332,6 @@ public:
                             announceData(guard);
                     });
                 });
-                socket->onAnyOutgoing(
-                    [self, this, name, id](const QString &event, const QVariantList &args) {
-                        if (!self)
-                            return;
-                        QVariantList payload {event};
-                        payload.append(args);
-                        toAdmins(u"event_sent"_s, {name, id, payload, timestamp()});
-                    });
             }
         }
         if (isAdmin(nsp))

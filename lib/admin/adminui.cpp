@@ -431,7 +431,12 @@ bool serveAdminUi(SocketServer *server, const QString &urlPrefix, const QString 
         return false;
     // A server that listens on its own answers every other path with 404 before QtHttpServer
     // sees it; the UI's paths must now reach QtHttpServer's routes, as an application's do.
-    EngineMount::of(http)->setServesOtherPaths(true);
+    // QtHttpServer would read any body sent to them whole, so they keep the engine's limit.
+    EngineMount *mount = EngineMount::of(http);
+    if (!mount->servesOtherPaths()) {
+        mount->setServesOtherPaths(true);
+        mount->setOtherPathsBodyLimit(server->options().maxHttpBufferSize);
+    }
     return true;
 }
 

@@ -354,7 +354,9 @@ bool ConnectionGate::onHead(const RequestHead &head)
 {
     EngineMount *mount = m_listener->mount();
     EngineEndpoint *endpoint = mount ? mount->find(head.path()) : nullptr;
-    m_bodyLimit = endpoint ? endpoint->endpointOptions().maxHttpBufferSize : -1;
+    m_bodyLimit = endpoint ? endpoint->endpointOptions().maxHttpBufferSize
+        : mount            ? mount->otherPathsBodyLimit()
+                           : -1;
     if (!endpoint && (!mount || !mount->servesOtherPaths())) {
         fail(404, "not found");
         return false;

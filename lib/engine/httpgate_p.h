@@ -69,6 +69,10 @@ public:
     // other paths are then answered 404 from their head, before any body is read.
     bool servesOtherPaths() const { return m_servesOtherPaths; }
     void setServesOtherPaths(bool serves) { m_servesOtherPaths = serves; }
+    // Largest body a request for another path may announce (-1: no limit, the application's
+    // own QHttpServer decides); larger ones get 413 before the body is read.
+    qint64 otherPathsBodyLimit() const { return m_otherPathsBodyLimit; }
+    void setOtherPathsBodyLimit(qint64 limit) { m_otherPathsBodyLimit = limit; }
 
 private:
     explicit EngineMount(QHttpServer *http);
@@ -77,6 +81,7 @@ private:
     QHttpServer *m_http;
     QList<EngineEndpoint *> m_endpoints;
     bool m_servesOtherPaths = true;
+    qint64 m_otherPathsBodyLimit = -1;
 };
 
 class EngineListener : public QTcpServer

@@ -218,9 +218,14 @@ void NamespacePrivate::remove(Socket *socket, const QString &reason)
 {
     Q_Q(Namespace);
     const QString id = socket->d_func()->id;
+    const QSet<QString> rooms = adapter->socketRooms(id);
     if (!sockets.remove(id))
         return;
     adapter->delAll(id);
+    // The adapter's signals no longer find the socket: it announces the rooms it left itself,
+    // its own-id room included, as Node's adapter does on disconnect.
+    for (const QString &room : rooms)
+        Q_EMIT socket->roomLeft(room);
     Q_EMIT q->socketsCountChanged();
     for (NamespacePrivate *n : chain()) {
         for (const auto &handler : std::as_const(n->disconnectHandlers)) {

@@ -1,16 +1,21 @@
 // qsocketio-ctl (from $QSOCKETIO_CTL) against interop_server --admin: every subcommand, its
 // JSON and table output, the effect of the commands on socket.io-client sockets of "/", and
-// the exit codes of the error paths (2 bad arguments, 3 refused, 1/4 unreachable).
+// the exit codes of the error paths (2 bad arguments, 3 refused, 1/4 unreachable, 5 not
+// offered by the server: read-only, production mode). The same subcommands against Node's
+// official @socket.io/admin-ui (lib/node-admin-server.mjs), which lacks our handlers/routes
+// extensions. Transport, path and TLS options.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { startServer } from './lib/server.mjs';
+import { startNodeAdminServer } from './lib/node-admin-server.mjs';
 import { delay, waitEvent } from './lib/util.mjs';
 
 const WAIT_MS = 5_000;
@@ -27,7 +32,7 @@ function ctlBinary() {
         return fromEnv;
     }
     const here = path.dirname(fileURLToPath(import.meta.url));
-    const fallback = path.resolve(here, '../../build/tools/ctl/qsocketio-ctl');
+    const fallback = path.resolve(here, '../../build/cli/qsocketio-ctl');
     if (existsSync(fallback)) {
         return fallback;
     }
@@ -182,7 +187,11 @@ describe('qsocketio-ctl', { timeout: 30_000 }, () => {
 
     test('bad arguments exit with 2 and a usage message', async () => {
         for (const args of [[], ['bogus'], ['emit', '/'], ['join', '/'], ['stats', 'extra'],
-            ['--timeout', 'abc', 'stats'], ['--nope', 'stats'], ['sockets', '--to', 'x']]) {
+            ['--timeout', 'abc', 'stats'], ['--nope', 'stats'], ['sockets', '--to', 'x'],
+            ['--path', 'socket.io', 'stats'], ['--transports', 'carrier-pigeon', 'stats'],
+            ['--transports', '', 'stats'], ['--transports', 'websocket,websocket', 'stats'],
+            ['--transports', 'websocket', '--websocket-only', 'stats'],
+            ['--insecure', 'stats'], ['--ca', '/nonexistent/ca.pem', 'stats']]) {
             const r = await ctl(['--url', server.url, ...args]);
             assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
             assert.match(r.stderr, /^qsocketio-ctl: .+\n/);
@@ -242,5 +251,276 @@ describe('qsocketio-ctl with admin auth', { timeout: 20_000 }, () => {
             { env: { QSOCKETIO_PASSWORD: 'secret' } });
         assert.equal(r.code, 0, r.stderr);
         assert.equal(typeof JSON.parse(r.stdout).pid, 'number');
+    });
+});
+
+/**
+ * The admin socket of the ctl run that listed `sockets`: the newest one of the admin namespace
+ * (an earlier run's may not be gone yet).
+ */
+function ownAdminSocket(sockets) {
+    const admins = sockets.filter((s) => s.nsp === '/admin');
+    assert.ok(admins.length > 0, JSON.stringify(sockets));
+    return admins.reduce((a, b) => (b.handshake.issued > a.handshake.issued ? b : a));
+}
+
+/** Runs ctl and also measures how long it took. */
+async function timedCtl(args, options) {
+    const started = Date.now();
+    const r = await ctl(args, options);
+    return { ...r, ms: Date.now() - started };
+}
+
+describe('qsocketio-ctl against Node\'s @socket.io/admin-ui', { timeout: 60_000 }, () => {
+    let server;
+    let a;
+    let b;
+
+    before(async () => {
+        server = await startNodeAdminServer();
+        [a, b] = await Promise.all([connectSocket(server), connectSocket(server)]);
+        // Node's `join` handler does not ack: an echo round trip on the same socket follows it.
+        a.emit('join', 'red');
+        b.emit('join', 'blue');
+        await Promise.all([a, b].map((s) => s.timeout(WAIT_MS).emitWithAck('echo', 'sync')));
+    });
+    after(async () => {
+        a?.close();
+        b?.close();
+        await server?.close();
+    });
+
+    test('sockets', async () => {
+        const sockets = await ctlJson(server, 'sockets');
+        const sa = sockets.find((s) => s.id === a.id);
+        assert.ok(sa, JSON.stringify(sockets));
+        assert.equal(sa.nsp, '/');
+        assert.equal(sa.transport, 'websocket');
+        assert.ok(sa.rooms.includes('red'));
+        const r = await ctl(['--url', server.url, 'sockets']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^ID\s+NAMESPACE\s+TRANSPORT\s+ADDRESS\s+ROOMS$/m);
+        assert.ok(r.stdout.includes(b.id), r.stdout);
+    });
+
+    test('rooms', async () => {
+        const rooms = await ctlJson(server, 'rooms');
+        assert.deepEqual(rooms.find((r) => r.nsp === '/' && r.name === 'red'),
+            { nsp: '/', name: 'red', isPrivate: false, sockets: [a.id] });
+        assert.equal(rooms.find((r) => r.nsp === '/' && r.name === b.id)?.isPrivate, true);
+    });
+
+    test('stats (Node sends them every 2 s only)', async () => {
+        const stats = await ctlJson(server, 'stats');
+        assert.equal(stats.pid, server.proc.pid);
+        assert.equal(stats.namespaces.find((n) => n.name === '/')?.socketsCount, 2);
+    });
+
+    test('emit', async () => {
+        const gotA = waitEvent(a, 'hello', WAIT_MS);
+        const r = await ctl(['--url', server.url, 'emit', '/', 'hello', '1', '{"x":[true,null]}',
+            'plain', '--to', 'red']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(await gotA, [1, { x: [true, null] }, 'plain']);
+    });
+
+    test('join and leave', async () => {
+        let r = await ctl(['--url', server.url, 'join', '/', 'green', '--filter', b.id]);
+        assert.equal(r.code, 0, r.stderr);
+        await waitSocketState(server, b.id, (s) => s?.rooms.includes('green'), 'b joins green');
+        const sa = (await ctlJson(server, 'sockets')).find((s) => s.id === a.id);
+        assert.ok(!sa.rooms.includes('green'));
+        r = await ctl(['--url', server.url, 'leave', '/', 'green']);
+        assert.equal(r.code, 0, r.stderr);
+        await waitSocketState(server, b.id, (s) => s && !s.rooms.includes('green'),
+            'b leaves green');
+    });
+
+    test('handlers and routes: not offered, a clear message at once', async () => {
+        for (const command of ['handlers', 'routes']) {
+            const r = await timedCtl(['--url', server.url, '--timeout', '10000', command]);
+            assert.equal(r.code, 5, `${command}: ${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`^qsocketio-ctl: ${command} needs the QSocketIo `
+                + `extension qsio:${command}, which this server does not offer`));
+            assert.equal(r.stdout, '');
+            assert.ok(r.ms < 5_000, `${command} took ${r.ms} ms`);
+        }
+    });
+
+    test('--websocket-only and --transports polling', async () => {
+        let own = ownAdminSocket(await ctlJson(server, '--websocket-only', 'sockets'));
+        assert.equal(own.transport, 'websocket');
+        assert.equal(own.handshake.query.transport, 'websocket');
+        own = ownAdminSocket(await ctlJson(server, '--transports', 'polling', 'sockets'));
+        assert.equal(own.transport, 'polling');
+        assert.equal(own.handshake.query.transport, 'polling');
+    });
+
+    test('disconnect', async () => {
+        const reason = waitEvent(b, 'disconnect', WAIT_MS);
+        const r = await ctl(['--url', server.url, 'disconnect', '/', '--filter', 'blue']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await reason)[0], 'io server disconnect');
+        assert.ok(a.connected);
+    });
+});
+
+describe('qsocketio-ctl against Node\'s @socket.io/admin-ui: auth, readonly, production', { timeout: 30_000 }, () => {
+    const servers = [];
+    after(async () => {
+        await Promise.all(servers.map((s) => s.close()));
+    });
+    const start = async (flags) => {
+        const server = await startNodeAdminServer(flags);
+        servers.push(server);
+        return server;
+    };
+
+    test('auth: wrong password refused with 3, right one works', async () => {
+        const server = await start(['--auth', 'admin:secret']);
+        let r = await ctl(['--url', server.url, '--user', 'admin', 'stats'],
+            { env: { QSOCKETIO_PASSWORD: 'wrong' } });
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /invalid credentials/);
+        r = await ctl(['--url', server.url, '--user', 'admin', '--json', 'stats'],
+            { env: { QSOCKETIO_PASSWORD: 'secret' } });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).pid, server.proc.pid);
+    });
+
+    test('readonly: commands refused with 5, queries work', async () => {
+        const server = await start(['--readonly']);
+        for (const args of [['emit', '/', 'x'], ['join', '/', 'r'], ['leave', '/', 'r'],
+            ['disconnect', '/']]) {
+            const r = await ctl(['--url', server.url, ...args]);
+            assert.equal(r.code, 5, `${args[0]}: ${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`the server refuses ${args[0]}: its admin namespace `
+                + 'is read-only'));
+        }
+        const r = await ctl(['--url', server.url, '--json', 'sockets']);
+        assert.equal(r.code, 0, r.stderr);
+    });
+
+    test('production: sockets and rooms refused with 5, stats works', async () => {
+        const server = await start(['--mode', 'production']);
+        for (const command of ['sockets', 'rooms']) {
+            const r = await timedCtl(['--url', server.url, '--timeout', '10000', command]);
+            assert.equal(r.code, 5, `${command}: ${r.stderr}`);
+            assert.match(r.stderr, /production mode/);
+            assert.ok(r.ms < 5_000, `${command} took ${r.ms} ms`);
+        }
+        const r = await ctl(['--url', server.url, '--json', 'stats']);
+        assert.equal(r.code, 0, r.stderr);
+    });
+});
+
+describe('qsocketio-ctl: what our server does not offer', { timeout: 30_000 }, () => {
+    let readonly;
+    let production;
+    let user;
+    before(async () => {
+        [readonly, production] = await Promise.all([startServer(['--admin-readonly']),
+            startServer(['--admin-production'])]);
+        user = await connectSocket(readonly);
+    });
+    after(async () => {
+        user?.close();
+        await Promise.all([readonly?.close(), production?.close()]);
+    });
+
+    test('production mode: sockets and rooms refused with 5, stats works', async () => {
+        for (const command of ['sockets', 'rooms']) {
+            const r = await timedCtl(['--url', production.url, '--timeout', '10000', command]);
+            assert.equal(r.code, 5, `${command}: ${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`^qsocketio-ctl: ${command} needs per-socket data, `
+                + 'which this server does not report: its admin namespace runs in production mode'));
+            assert.equal(r.stdout, '');
+            assert.ok(r.ms < 5_000, `${command} took ${r.ms} ms`);
+        }
+        const stats = await ctlJson(production, 'stats');
+        assert.equal(stats.pid, production.proc.pid);
+        // Our extensions do not depend on the mode.
+        assert.ok(Array.isArray(await ctlJson(production, 'handlers')));
+    });
+
+    test('readonly: emit, join, leave and disconnect refused with 5, nothing sent', async () => {
+        const got = [];
+        user.onAny((event) => got.push(event));
+        for (const args of [['emit', '/', 'from-ctl'], ['join', '/', 'r', '--filter', user.id],
+            ['leave', '/', user.id], ['disconnect', '/', '--close']]) {
+            const r = await ctl(['--url', readonly.url, ...args]);
+            assert.equal(r.code, 5, `${args[0]}: ${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`^qsocketio-ctl: the server refuses ${args[0]}: its `
+                + 'admin namespace is read-only .*; nothing was sent'));
+        }
+        const sockets = await ctlJson(readonly, 'sockets');
+        assert.deepEqual(sockets.find((s) => s.id === user.id)?.rooms, [user.id]);
+        assert.ok(user.connected);
+        assert.deepEqual(got, []);
+    });
+});
+
+describe('qsocketio-ctl: --path, --transports and TLS against our server', { timeout: 30_000 }, () => {
+    let server;
+    let tls;
+    let dir;
+    let cert;
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), 'qsio-ctl-tls-'));
+        cert = path.join(dir, 'cert.pem');
+        const key = path.join(dir, 'key.pem');
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256',
+            '-days', '2', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1',
+            '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+        { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+        [server, tls] = await Promise.all([startServer(['--admin']),
+            startServer(['--admin', '--tls-cert', cert, '--tls-key', key])]);
+    });
+    after(async () => {
+        try {
+            await Promise.all([server?.close(), tls?.close()]);
+        } finally {
+            if (dir) {
+                rmSync(dir, { recursive: true, force: true });
+            }
+        }
+    });
+
+    test('--path: the same path spelled without its slash works, another path does not', async () => {
+        let r = await ctl(['--url', server.url, '--path', '/socket.io', '--json', 'stats']);
+        assert.equal(r.code, 0, r.stderr);
+        r = await ctl(['--url', server.url, '--path', '/elsewhere/', '--timeout', '3000', 'stats']);
+        assert.ok([1, 4].includes(r.code), `code ${r.code}: ${r.stderr}`);
+        assert.match(r.stderr, /^qsocketio-ctl: .+/);
+    });
+
+    test('--websocket-only: the admin socket never polls', async () => {
+        const own = ownAdminSocket(await ctlJson(server, '--websocket-only', 'sockets'));
+        assert.equal(own.transport, 'websocket');
+        assert.equal(own.handshake.query.transport, 'websocket');
+    });
+
+    test('--transports polling: no upgrade', async () => {
+        const own = ownAdminSocket(await ctlJson(server, '--transports', 'polling', 'sockets'));
+        assert.equal(own.transport, 'polling');
+        assert.equal(own.handshake.query.transport, 'polling');
+    });
+
+    test('a query leaves no admin socket behind', async () => {
+        await ctlJson(server, '--transports', 'polling', 'stats');
+        const sockets = await ctlJson(server, '--websocket-only', 'sockets');
+        assert.equal(sockets.filter((s) => s.nsp === '/admin').length, 1, JSON.stringify(sockets));
+    });
+
+    test('https: refused without trust, works with --insecure or --ca', async () => {
+        let r = await ctl(['--url', tls.url, '--timeout', '3000', 'stats']);
+        assert.ok([1, 4].includes(r.code), `untrusted certificate accepted? code ${r.code}: ${r.stderr}`);
+        for (const trust of [['--insecure'], ['--ca', cert]]) {
+            for (const transports of [[], ['--websocket-only']]) {
+                r = await ctl(['--url', tls.url, ...trust, ...transports, '--json', 'stats']);
+                assert.equal(r.code, 0, `${trust} ${transports}: ${r.stderr}`);
+                assert.equal(JSON.parse(r.stdout).pid, tls.proc.pid);
+            }
+        }
     });
 });

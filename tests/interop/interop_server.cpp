@@ -2,7 +2,8 @@
 // - at /engine.io/ a plain Engine.IO server that sends every message back to its sender;
 // - at /socket.io/ a Socket.IO server with namespaces "/" and "/custom" and the events the
 //   interop tests and benchmarks expect (see addSocketIoHandlers()); with --admin (or
-//   --admin-user and --admin-password-hash) the Admin UI namespace "/admin" as well.
+//   --admin-user and --admin-password-hash, --admin-readonly, --admin-production) the Admin UI
+//   namespace "/admin" as well.
 // Stays up until killed.
 
 #include <QSocketIo/admininstrumentation.h>
@@ -140,9 +141,13 @@ int main(int argc, char **argv)
         u"admin-user"_s, u"Admin UI basic auth: user name (implies --admin)."_s, u"name"_s);
     const QCommandLineOption adminPasswordHash(u"admin-password-hash"_s,
         u"Admin UI basic auth: bcrypt hash of the password."_s, u"bcrypt"_s);
+    const QCommandLineOption adminReadonly(
+        u"admin-readonly"_s, u"Admin UI without commands (implies --admin)."_s);
+    const QCommandLineOption adminProduction(u"admin-production"_s,
+        u"Admin UI in production mode: aggregates only (implies --admin)."_s);
     parser.addOptions({host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
         corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie, admin,
-        adminUser, adminPasswordHash});
+        adminUser, adminPasswordHash, adminReadonly, adminProduction});
     parser.process(app);
 
     auto number = [&](const QCommandLineOption &option) {
@@ -201,10 +206,14 @@ int main(int argc, char **argv)
         return 2;
     }
     std::unique_ptr<AdminInstrumentation> instrumentation;
-    if (parser.isSet(admin) || parser.isSet(adminUser)) {
+    if (parser.isSet(admin) || parser.isSet(adminUser) || parser.isSet(adminReadonly)
+        || parser.isSet(adminProduction)) {
         AdminOptions adminOptions;
         adminOptions.username = parser.value(adminUser);
         adminOptions.passwordHash = parser.value(adminPasswordHash).toUtf8();
+        adminOptions.readonly = parser.isSet(adminReadonly);
+        if (parser.isSet(adminProduction))
+            adminOptions.mode = AdminOptions::Mode::Production;
         instrumentation = std::make_unique<AdminInstrumentation>(&io, adminOptions);
     }
 

@@ -141,6 +141,7 @@ private Q_SLOTS:
     void namespaceMadeOnDemand();
     void destroyedInstrumentation();
     void dataUpdates();
+    void eventsAroundConnectAndDisconnect();
     void binaryArgumentsAsAttachments();
     void uptimeCountsFromProcessStart();
     void passwordCheckOffTheEventLoop();
@@ -693,6 +694,64 @@ void tst_AdminInstrumentation::dataUpdates()
     const int stats = rec.count(u"server_stats"_s);
     QTRY_VERIFY_WITH_TIMEOUT(rec.count(u"server_stats"_s) > stats, kWait);
     QCOMPARE(updates().size(), 2);
+}
+
+void tst_AdminInstrumentation::eventsAroundConnectAndDisconnect()
+{
+    SocketServer server;
+    Namespace *root = server.of(u"/"_s);
+    // Both run before the instrumentation's own `connected` slot.
+    root->onConnect([](Socket *s, const QVariant &) {
+        s->emitEvent(u"welcome"_s, {1});
+        return true;
+    });
+    QObject::connect(root, &Namespace::connected, root, [](Socket *s) {
+        s->join(u"early"_s);
+        s->emitEvent(u"from-slot"_s, {2});
+    });
+    AdminInstrumentation admin(&server);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    SocketClient ui(urlOf(server), clientOptions(u"/admin"_s));
+    Recorder rec(ui);
+    QTRY_VERIFY_WITH_TIMEOUT(rec.count(u"all_sockets"_s) == 1, kWait);
+
+    SocketClient app(urlOf(server), clientOptions());
+    QTRY_VERIFY_WITH_TIMEOUT(app.isConnected(), kWait);
+    const QString id = app.id();
+    auto sentIndex = [&](const QString &event) {
+        for (int i = 0; i < rec.events.size(); ++i) {
+            const Received &r = rec.events[i];
+            if (r.event == u"event_sent"_s && r.args.value(1) == id
+                && r.args.value(2).toList().value(0) == event)
+                return i;
+        }
+        return -1;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(sentIndex(u"welcome"_s) >= 0 && sentIndex(u"from-slot"_s) >= 0, kWait);
+    int connectedAt = -1;
+    for (int i = 0; i < rec.events.size(); ++i) {
+        if (rec.events[i].event == u"socket_connected"_s
+            && rec.events[i].args.value(0).toMap().value(u"id"_s) == id)
+            connectedAt = i;
+    }
+    QVERIFY(connectedAt >= 0);
+    QVERIFY(connectedAt < sentIndex(u"welcome"_s));
+    QVERIFY(sentIndex(u"welcome"_s) < sentIndex(u"from-slot"_s));
+    QCOMPARE(rec.events.at(sentIndex(u"welcome"_s)).args.value(2).toList(),
+        (QVariantList {u"welcome"_s, 1}));
+
+    // Leaving at disconnect: every room, its own-id room included, as Node reports it.
+    app.disconnect();
+    QTRY_VERIFY_WITH_TIMEOUT(!rec.find(u"socket_disconnected"_s).isEmpty(), kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(!rec.find(u"room_left"_s,
+                                     [id](const QVariantList &a) {
+                                         return a.value(1) == u"early"_s && a.value(2) == id;
+                                     })
+                                  .isEmpty(),
+        kWait);
+    QVERIFY(!rec.find(u"room_left"_s,
+                    [id](const QVariantList &a) { return a.value(1) == id && a.value(2) == id; })
+                 .isEmpty());
 }
 
 void tst_AdminInstrumentation::binaryArgumentsAsAttachments()
