@@ -23,9 +23,10 @@ Q_LOGGING_CATEGORY(lcAdminUi, "qsocketio.admin.ui", QtWarningMsg)
 
 namespace {
 
-// The UI's largest file (a source map) is about 3 MB; anything far bigger is not the UI's and
-// would only cost memory, since a file is read whole to answer.
-constexpr qint64 maxFileSize = 32 * 1024 * 1024;
+// The UI's largest file (a source map) is about 3 MB; anything bigger is not the UI's and would
+// only cost memory: a file is read whole to answer, and each connection's send buffer holds a
+// copy until its reader takes it.
+constexpr qint64 maxFileSize = 8 * 1024 * 1024;
 
 // The weights the UI's index page asks the font CDN for.
 constexpr int robotoWeights[] = {100, 300, 400, 500, 700, 900};
