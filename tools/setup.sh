@@ -13,7 +13,7 @@ packages=(
     curl
     chromium
     xvfb xauth
-    python3-socketio python3-requests python3-websocket
+    python3-socketio python3-requests python3-websocket python3-aiohttp
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
