@@ -52,8 +52,15 @@ ConnectionSettings ConnectionSettings::load(QSettings &settings)
     s.websocketOnly = settings.value(QStringLiteral("websocketOnly"), s.websocketOnly).toBool();
     s.ignoreTlsErrors
         = settings.value(QStringLiteral("ignoreTlsErrors"), s.ignoreTlsErrors).toBool();
-    s.sessionId = settings.value(QStringLiteral("sessionId"), s.sessionId).toString();
+    s.sessionId = settings.value(QStringLiteral("sessionId")).toString();
+    s.sessionUrl = settings.value(QStringLiteral("sessionUrl")).toUrl();
+    s.sessionPath = settings.value(QStringLiteral("sessionPath")).toString();
+    s.sessionNsp = settings.value(QStringLiteral("sessionNsp")).toString();
     settings.endGroup();
+    // Issued for another server (or saved by an older build, without where it came from): sending
+    // it would hand one server's credentials to another.
+    if (!s.hasUsableSession())
+        s.clearSession();
     return s;
 }
 
@@ -66,15 +73,45 @@ void ConnectionSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("username"), username);
     settings.setValue(QStringLiteral("websocketOnly"), websocketOnly);
     settings.setValue(QStringLiteral("ignoreTlsErrors"), ignoreTlsErrors);
-    settings.setValue(QStringLiteral("sessionId"), sessionId);
+    if (hasUsableSession()) {
+        settings.setValue(QStringLiteral("sessionId"), sessionId);
+        settings.setValue(QStringLiteral("sessionUrl"), sessionUrl);
+        settings.setValue(QStringLiteral("sessionPath"), sessionPath);
+        settings.setValue(QStringLiteral("sessionNsp"), sessionNsp);
+    } else {
+        for (const char *key : {"sessionId", "sessionUrl", "sessionPath", "sessionNsp"})
+            settings.remove(QLatin1String(key));
+    }
     // A password written by an older build would otherwise linger.
     settings.remove(QStringLiteral("password"));
     settings.endGroup();
 }
 
+void ConnectionSettings::setSession(const QString &id)
+{
+    sessionId = id;
+    sessionUrl = url;
+    sessionPath = path;
+    sessionNsp = nsp;
+}
+
+void ConnectionSettings::clearSession()
+{
+    sessionId.clear();
+    sessionUrl.clear();
+    sessionPath.clear();
+    sessionNsp.clear();
+}
+
+bool ConnectionSettings::hasUsableSession() const
+{
+    return !sessionId.isEmpty() && sessionUrl.isValid() && sessionUrl == url && sessionPath == path
+        && sessionNsp == nsp;
+}
+
 QVariantMap ConnectionSettings::auth() const
 {
-    if (!sessionId.isEmpty())
+    if (hasUsableSession())
         return {{QStringLiteral("sessionId"), sessionId}};
     if (!username.isEmpty())
         return {{QStringLiteral("username"), username}, {QStringLiteral("password"), password}};
@@ -170,7 +207,7 @@ void AdminClient::Private::onConnectError(const QString &message, const QVariant
         = client && !client->auth().value(QStringLiteral("sessionId")).toString().isEmpty();
     if (refused && sentSession) {
         // The server forgot the session (restart, expiry): never send it again.
-        settings.sessionId.clear();
+        settings.clearSession();
         if (!retriedWithPassword && !settings.username.isEmpty()) {
             retriedWithPassword = true;
             retrying = true;
@@ -199,7 +236,7 @@ void AdminClient::Private::hookEvents(QSocketIo::SocketClient *c)
     c->on(QStringLiteral("session"), [this](Args args, Ack) {
         if (!isString(args.value(0)) || args.value(0).toString().isEmpty())
             return warnMalformed(QStringLiteral("session"), args);
-        settings.sessionId = args.value(0).toString();
+        settings.setSession(args.value(0).toString());
         Q_EMIT q->sessionReceived(settings.sessionId);
     });
     c->on(QStringLiteral("config"), [this](Args args, Ack) {
@@ -352,6 +389,9 @@ void AdminClient::connectToServer(const ConnectionSettings &settings)
     d->lastError.clear();
     d->retriedWithPassword = false;
     d->settings = settings;
+    // settings() must not hand a session for another server back to be saved.
+    if (!d->settings.hasUsableSession())
+        d->settings.clearSession();
     Q_EMIT configChanged();
     Q_EMIT routesChanged();
 
@@ -507,6 +547,11 @@ bool AdminClient::emitEvent(
         nsp, filter.isEmpty() ? QVariant::fromValue(nullptr) : QVariant(filter), event};
     all.append(args);
     return d->command("EMIT", QStringLiteral("emit"), all);
+}
+
+qint64 AdminClient::maxPayload() const
+{
+    return d->client ? d->client->maxPayload() : 0;
 }
 
 QSocketIo::SocketClient *AdminClient::socketClient() const

@@ -27,7 +27,8 @@ class HandlersModel;
 class EventLogModel;
 
 // What the connect dialog asks for. Saved in QSettings without the password; the session id the
-// server issued after a password login is saved instead and sent on the next connect.
+// server issued after a password login is saved instead and sent on the next connect, but only to
+// the url, path and namespace it was issued for.
 struct ConnectionSettings
 {
     QUrl url {QStringLiteral("http://localhost:3000")};
@@ -39,11 +40,22 @@ struct ConnectionSettings
     // https with a self-signed certificate (development servers).
     bool ignoreTlsErrors = false;
     QString sessionId;
+    // Where sessionId was issued (setSession() records them).
+    QUrl sessionUrl;
+    QString sessionPath;
+    QString sessionNsp;
 
+    // A session issued for the current url, path and namespace.
+    void setSession(const QString &id);
+    void clearSession();
+    // A session id is set and url, path and namespace are still those it was issued for.
+    bool hasUsableSession() const;
+
+    // A saved session that does not match the saved url, path and namespace is dropped.
     static ConnectionSettings load(QSettings &settings);
     void save(QSettings &settings) const;
-    // The CONNECT auth payload: {sessionId} when one is known, {username,password} when a username
-    // is set, else none.
+    // The CONNECT auth payload: {sessionId} when hasUsableSession(), {username,password} when a
+    // username is set, else none.
     QVariantMap auth() const;
 };
 
@@ -90,6 +102,11 @@ public:
     // args may hold QByteArray values anywhere: they travel as binary attachments.
     bool emitEvent(
         const QString &nsp, const QString &filter, const QString &event, const QVariantList &args);
+
+    // The largest message the server accepts, in bytes (its maxHttpBufferSize, from the
+    // Engine.IO handshake): an emit larger than this would be refused and close the connection.
+    // 0 when unknown (not connected).
+    qint64 maxPayload() const;
 
     // The underlying client (tests, diagnostics); null when disconnected.
     QSocketIo::SocketClient *socketClient() const;

@@ -16,6 +16,17 @@ namespace AdminApp {
 
 namespace {
 
+// Qt shows a tooltip that looks like rich text (Qt::mightBeRichText) as HTML: text from the
+// monitored server or its clients could then inject markup (<img src=...> loads local files).
+// Escaped inside a paragraph that keeps its line breaks and spaces, it shows as it was sent.
+QVariant toolTip(const QString &text)
+{
+    if (text.isEmpty())
+        return {};
+    return QString(QStringLiteral("<p style='white-space:pre'>") + text.toHtmlEscaped()
+        + QStringLiteral("</p>"));
+}
+
 QString dateText(const QDateTime &time)
 {
     return time.isValid() ? time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
@@ -35,6 +46,11 @@ void writeJson(QString &out, const QVariant &value, bool indented, int level)
 {
     const QString newline = indented ? QStringLiteral("\n") : QString();
     const auto pad = [&](int n) { return indented ? QString(n * 2, QLatin1Char(' ')) : QString(); };
+    if (value.metaType() == QMetaType::fromType<OmittedBinary>()) {
+        out += QCoreApplication::translate("AdminApp::EventLogModel", "<binary %n bytes>", nullptr,
+            int(value.value<OmittedBinary>().size));
+        return;
+    }
     switch (value.metaType().id()) {
     case QMetaType::QByteArray:
         // Binary is not JSON: shown as a marker so the text stays readable.
@@ -87,6 +103,37 @@ void writeJson(QString &out, const QVariant &value, bool indented, int level)
     }
     default:
         out += leafJson(value);
+    }
+}
+
+// `value` with every binary larger than `maxKept` bytes replaced by its size.
+QVariant withoutLargeBinary(const QVariant &value, qsizetype maxKept)
+{
+    switch (value.metaType().id()) {
+    case QMetaType::QByteArray: {
+        const qsizetype size = value.toByteArray().size();
+        return size > maxKept ? QVariant::fromValue(OmittedBinary {size}) : value;
+    }
+    case QMetaType::QVariantList: {
+        QVariantList list = value.toList();
+        for (QVariant &v : list)
+            v = withoutLargeBinary(v, maxKept);
+        return list;
+    }
+    case QMetaType::QVariantMap: {
+        QVariantMap map = value.toMap();
+        for (QVariant &v : map)
+            v = withoutLargeBinary(v, maxKept);
+        return map;
+    }
+    case QMetaType::QVariantHash: {
+        QVariantHash hash = value.toHash();
+        for (QVariant &v : hash)
+            v = withoutLargeBinary(v, maxKept);
+        return hash;
+    }
+    default:
+        return value;
     }
 }
 
@@ -352,7 +399,7 @@ QVariant ServersModel::data(const QModelIndex &index, int role) const
         break;
     case Qt::ToolTipRole:
         if (index.column() == Namespaces)
-            return namespacesText().replace(QStringLiteral(", "), QStringLiteral("\n"));
+            return toolTip(namespacesText().replace(QStringLiteral(", "), QStringLiteral("\n")));
         if (index.column() == Healthy && !healthy)
             return tr("No statistics for more than %n seconds", nullptr, unhealthyAfterSecs);
         break;
@@ -428,13 +475,17 @@ void SocketsModel::reset(const QList<SocketInfo> &sockets)
 {
     beginResetModel();
     m_sockets.clear();
+    m_rows.clear();
     for (const SocketInfo &s : sockets) {
         if (s.id.isEmpty() || s.nsp.isEmpty())
             continue;
-        if (indexOf(s.nsp, s.id) >= 0)
-            m_sockets[indexOf(s.nsp, s.id)] = s;
-        else
+        const auto it = m_rows.constFind({s.nsp, s.id});
+        if (it != m_rows.constEnd()) {
+            m_sockets[*it] = s;
+        } else {
+            m_rows.insert({s.nsp, s.id}, int(m_sockets.size()));
             m_sockets.append(s);
+        }
     }
     endResetModel();
 }
@@ -447,14 +498,26 @@ void SocketsModel::addSocket(const SocketInfo &socket)
     }
     const int row = indexOf(socket.nsp, socket.id);
     if (row >= 0) {
+        const QStringList before = m_sockets[row].rooms;
         m_sockets[row] = socket;
         Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+        // The rooms tree moves the socket between the rooms it left and joined.
+        for (const QString &room : before) {
+            if (!socket.rooms.contains(room))
+                Q_EMIT roomLeft(socket.nsp, room, socket.id);
+        }
+        for (const QString &room : socket.rooms) {
+            if (!before.contains(room))
+                Q_EMIT roomJoined(socket.nsp, room, socket.id);
+        }
         return;
     }
     const int end = int(m_sockets.size());
     beginInsertRows({}, end, end);
     m_sockets.append(socket);
+    m_rows.insert({socket.nsp, socket.id}, end);
     endInsertRows();
+    Q_EMIT socketAdded(socket.nsp, socket.id, socket.rooms);
 }
 
 void SocketsModel::updateSocket(const QString &nsp, const QString &id, const QVariantMap &update)
@@ -479,8 +542,18 @@ void SocketsModel::removeSocket(const QString &nsp, const QString &id)
     if (row < 0)
         return;
     beginRemoveRows({}, row, row);
-    m_sockets.removeAt(row);
+    const QStringList rooms = m_sockets.takeAt(row).rooms;
+    m_rows.remove({nsp, id});
+    // The rows after it moved up by one.
+    reindexFrom(row);
     endRemoveRows();
+    Q_EMIT socketRemoved(nsp, id, rooms);
+}
+
+void SocketsModel::reindexFrom(int row)
+{
+    for (int i = row; i < int(m_sockets.size()); ++i)
+        m_rows[{m_sockets[i].nsp, m_sockets[i].id}] = i;
 }
 
 void SocketsModel::joinRoom(const QString &nsp, const QString &room, const QString &id)
@@ -490,6 +563,7 @@ void SocketsModel::joinRoom(const QString &nsp, const QString &room, const QStri
         return;
     m_sockets[row].rooms.append(room);
     Q_EMIT dataChanged(index(row, Rooms), index(row, Rooms));
+    Q_EMIT roomJoined(nsp, room, id);
 }
 
 void SocketsModel::leaveRoom(const QString &nsp, const QString &room, const QString &id)
@@ -498,6 +572,7 @@ void SocketsModel::leaveRoom(const QString &nsp, const QString &room, const QStr
     if (row < 0 || !m_sockets[row].rooms.removeOne(room))
         return;
     Q_EMIT dataChanged(index(row, Rooms), index(row, Rooms));
+    Q_EMIT roomLeft(nsp, room, id);
 }
 
 void SocketsModel::clear()
@@ -506,6 +581,7 @@ void SocketsModel::clear()
         return;
     beginResetModel();
     m_sockets.clear();
+    m_rows.clear();
     endResetModel();
 }
 
@@ -516,11 +592,7 @@ const QList<SocketsModel::SocketInfo> &SocketsModel::socketList() const
 
 int SocketsModel::indexOf(const QString &nsp, const QString &id) const
 {
-    for (int i = 0; i < m_sockets.size(); ++i) {
-        if (m_sockets[i].id == id && m_sockets[i].nsp == nsp)
-            return i;
-    }
-    return -1;
+    return m_rows.value({nsp, id}, -1);
 }
 
 int SocketsModel::rowCount(const QModelIndex &parent) const
@@ -569,15 +641,15 @@ QVariant SocketsModel::data(const QModelIndex &index, int role) const
         break;
     case Qt::ToolTipRole:
         if (index.column() == Data)
-            return jsonText(s.data, true);
+            return toolTip(jsonText(s.data, true));
         if (index.column() == Rooms)
-            return s.rooms.join(QLatin1Char('\n'));
+            return toolTip(s.rooms.join(QLatin1Char('\n')));
         if (index.column() == Address) {
             const QString agent = s.handshake.value(QStringLiteral("headers"))
                                       .toMap()
                                       .value(QStringLiteral("user-agent"))
                                       .toString();
-            return agent.isEmpty() ? QVariant() : QVariant(agent);
+            return toolTip(agent);
         }
         break;
     }
@@ -618,35 +690,57 @@ struct RoomsModel::Node
     QString room;
     QString id;
     Node *parent = nullptr;
-    int row = 0;
     int sockets = 0; // namespaces: how many sockets it has, in rooms or not
-    std::vector<std::unique_ptr<Node>> children;
+    Children children; // sorted by key()
+
+    // What siblings are sorted by.
+    const QString &key() const
+    {
+        switch (kind) {
+        case Kind::Namespace:
+            return nsp;
+        case Kind::Room:
+            return room;
+        case Kind::Member:
+            break;
+        }
+        return id;
+    }
 };
+
+namespace {
+
+// The first of `nodes` (sorted by key) whose key is not less than `key`.
+template <typename Nodes> auto lowerBound(Nodes &nodes, const QString &key)
+{
+    return std::lower_bound(nodes.begin(), nodes.end(), key,
+        [](const auto &node, const QString &k) { return node->key() < k; });
+}
+
+} // namespace
 
 RoomsModel::RoomsModel(SocketsModel *source, QObject *parent)
     : QAbstractItemModel(parent)
     , m_source(source)
 {
-    // The tree is small next to what a view draws; rebuilding it on every change keeps it
-    // trivially consistent with the sockets.
-    const auto rebuildNow = [this] {
+    // Changes go in place so that views keep their selection and expanded rooms; only a reset of
+    // the sockets (all_sockets, a new connection) rebuilds the tree.
+    connect(source, &QAbstractItemModel::modelReset, this, [this] {
         beginResetModel();
         rebuild();
         endResetModel();
-    };
-    connect(source, &QAbstractItemModel::rowsInserted, this, rebuildNow);
-    connect(source, &QAbstractItemModel::rowsRemoved, this, rebuildNow);
-    connect(source, &QAbstractItemModel::rowsMoved, this, rebuildNow);
-    connect(source, &QAbstractItemModel::modelReset, this, rebuildNow);
-    connect(source, &QAbstractItemModel::layoutChanged, this, rebuildNow);
-    connect(source, &QAbstractItemModel::dataChanged, this,
-        [this, rebuildNow](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
-            // Only rooms and identity shape the tree; transport or data changes do not.
-            for (const int column :
-                {SocketsModel::Id, SocketsModel::Namespace, SocketsModel::Rooms}) {
-                if (topLeft.column() <= column && column <= bottomRight.column())
-                    return rebuildNow();
-            }
+    });
+    connect(source, &SocketsModel::socketAdded, this, &RoomsModel::onSocketAdded);
+    connect(source, &SocketsModel::socketRemoved, this, &RoomsModel::onSocketRemoved);
+    connect(source, &SocketsModel::roomJoined, this,
+        [this](const QString &nsp, const QString &room, const QString &id) {
+            if (Node *n = namespaceNode(nsp))
+                addMember(n, room, id);
+        });
+    connect(source, &SocketsModel::roomLeft, this,
+        [this](const QString &nsp, const QString &room, const QString &id) {
+            if (Node *n = namespaceNode(nsp))
+                removeMember(n, room, id);
         });
     connect(source, &QObject::destroyed, this, [this] {
         beginResetModel();
@@ -677,7 +771,6 @@ void RoomsModel::rebuild()
         auto nspNode = std::make_unique<Node>();
         nspNode->kind = Kind::Namespace;
         nspNode->nsp = nsp;
-        nspNode->row = int(m_namespaces.size());
         nspNode->sockets = int(sockets[nsp].size());
         for (const auto &[room, members] : rooms) {
             auto roomNode = std::make_unique<Node>();
@@ -685,7 +778,6 @@ void RoomsModel::rebuild()
             roomNode->nsp = nsp;
             roomNode->room = room;
             roomNode->parent = nspNode.get();
-            roomNode->row = int(nspNode->children.size());
             for (const QString &id : members) {
                 auto member = std::make_unique<Node>();
                 member->kind = Kind::Member;
@@ -693,13 +785,147 @@ void RoomsModel::rebuild()
                 member->room = room;
                 member->id = id;
                 member->parent = roomNode.get();
-                member->row = int(roomNode->children.size());
                 roomNode->children.push_back(std::move(member));
             }
             nspNode->children.push_back(std::move(roomNode));
         }
         m_namespaces.push_back(std::move(nspNode));
     }
+}
+
+void RoomsModel::onSocketAdded(const QString &nsp, const QString &id, const QStringList &rooms)
+{
+    Node *nspNode = namespaceNode(nsp);
+    if (nspNode) {
+        ++nspNode->sockets;
+        countChanged(nspNode);
+    } else {
+        auto node = std::make_unique<Node>();
+        node->kind = Kind::Namespace;
+        node->nsp = nsp;
+        node->sockets = 1;
+        nspNode = node.get();
+        const auto it = lowerBound(m_namespaces, nsp);
+        const int row = int(it - m_namespaces.begin());
+        beginInsertRows({}, row, row);
+        m_namespaces.insert(it, std::move(node));
+        endInsertRows();
+    }
+    for (const QString &room : rooms)
+        addMember(nspNode, room, id);
+}
+
+void RoomsModel::onSocketRemoved(const QString &nsp, const QString &id, const QStringList &rooms)
+{
+    Node *nspNode = namespaceNode(nsp);
+    if (!nspNode)
+        return;
+    for (const QString &room : rooms)
+        removeMember(nspNode, room, id);
+    if (--nspNode->sockets > 0) {
+        countChanged(nspNode);
+        return;
+    }
+    // Its rooms went with their last members above.
+    const int row = rowOf(nspNode);
+    beginRemoveRows({}, row, row);
+    m_namespaces.erase(m_namespaces.begin() + row);
+    endRemoveRows();
+}
+
+void RoomsModel::addMember(Node *nspNode, const QString &room, const QString &id)
+{
+    if (room.isEmpty())
+        return;
+    const auto roomIt = lowerBound(nspNode->children, room);
+    if (roomIt == nspNode->children.end() || (*roomIt)->room != room) {
+        // A new room comes with its first member.
+        auto roomNode = std::make_unique<Node>();
+        roomNode->kind = Kind::Room;
+        roomNode->nsp = nspNode->nsp;
+        roomNode->room = room;
+        roomNode->parent = nspNode;
+        auto member = std::make_unique<Node>();
+        member->kind = Kind::Member;
+        member->nsp = nspNode->nsp;
+        member->room = room;
+        member->id = id;
+        member->parent = roomNode.get();
+        roomNode->children.push_back(std::move(member));
+        const int row = int(roomIt - nspNode->children.begin());
+        beginInsertRows(indexOf(nspNode), row, row);
+        nspNode->children.insert(roomIt, std::move(roomNode));
+        endInsertRows();
+        return;
+    }
+    Node *roomNode = roomIt->get();
+    const auto memberIt = lowerBound(roomNode->children, id);
+    if (memberIt != roomNode->children.end() && (*memberIt)->id == id)
+        return;
+    auto member = std::make_unique<Node>();
+    member->kind = Kind::Member;
+    member->nsp = nspNode->nsp;
+    member->room = room;
+    member->id = id;
+    member->parent = roomNode;
+    const int row = int(memberIt - roomNode->children.begin());
+    beginInsertRows(indexOf(roomNode), row, row);
+    roomNode->children.insert(memberIt, std::move(member));
+    endInsertRows();
+    countChanged(roomNode);
+}
+
+void RoomsModel::removeMember(Node *nspNode, const QString &room, const QString &id)
+{
+    const auto roomIt = lowerBound(nspNode->children, room);
+    if (roomIt == nspNode->children.end() || (*roomIt)->room != room)
+        return;
+    Node *roomNode = roomIt->get();
+    const auto memberIt = lowerBound(roomNode->children, id);
+    if (memberIt == roomNode->children.end() || (*memberIt)->id != id)
+        return;
+    if (roomNode->children.size() == 1) {
+        // A room exists while it has members (as on the server).
+        const int row = int(roomIt - nspNode->children.begin());
+        beginRemoveRows(indexOf(nspNode), row, row);
+        nspNode->children.erase(roomIt);
+        endRemoveRows();
+        return;
+    }
+    const int row = int(memberIt - roomNode->children.begin());
+    beginRemoveRows(indexOf(roomNode), row, row);
+    roomNode->children.erase(memberIt);
+    endRemoveRows();
+    countChanged(roomNode);
+}
+
+RoomsModel::Node *RoomsModel::namespaceNode(const QString &nsp) const
+{
+    const auto it = lowerBound(m_namespaces, nsp);
+    return it != m_namespaces.end() && (*it)->nsp == nsp ? it->get() : nullptr;
+}
+
+const RoomsModel::Children &RoomsModel::siblings(const Node *node) const
+{
+    return node->parent ? node->parent->children : m_namespaces;
+}
+
+int RoomsModel::rowOf(const Node *node) const
+{
+    // Rows shift with every insertion and removal: found again rather than stored.
+    const Children &nodes = siblings(node);
+    return int(lowerBound(nodes, node->key()) - nodes.begin());
+}
+
+QModelIndex RoomsModel::indexOf(const Node *node, int column) const
+{
+    return createIndex(rowOf(node), column, const_cast<Node *>(node));
+}
+
+void RoomsModel::countChanged(const Node *node)
+{
+    // The name's tooltip (private room) depends on the members too.
+    Q_EMIT dataChanged(indexOf(node, Name), indexOf(node, Members));
 }
 
 QModelIndex RoomsModel::index(int row, int column, const QModelIndex &parent) const
@@ -726,7 +952,7 @@ QModelIndex RoomsModel::parent(const QModelIndex &child) const
     const Node *node = static_cast<const Node *>(child.internalPointer());
     if (!node || !node->parent)
         return {};
-    return createIndex(node->parent->row, 0, node->parent);
+    return indexOf(node->parent);
 }
 
 int RoomsModel::rowCount(const QModelIndex &parent) const
@@ -782,7 +1008,7 @@ QVariant RoomsModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (node->kind == Kind::Room && node->children.size() == 1
             && node->children.front()->id == node->room)
-            return tr("The private room of socket %1").arg(node->room);
+            return toolTip(tr("The private room of socket %1").arg(node->room));
         break;
     }
     return {};
@@ -803,26 +1029,19 @@ QVariant RoomsModel::headerData(int section, Qt::Orientation o, int role) const
 
 QModelIndex RoomsModel::find(const QString &nsp, const QString &room, const QString &id) const
 {
-    for (const auto &n : m_namespaces) {
-        if (n->nsp != nsp)
-            continue;
-        const QModelIndex nspIndex = createIndex(n->row, 0, n.get());
-        if (room.isEmpty())
-            return nspIndex;
-        for (const auto &r : n->children) {
-            if (r->room != room)
-                continue;
-            if (id.isEmpty())
-                return createIndex(r->row, 0, r.get());
-            for (const auto &m : r->children) {
-                if (m->id == id)
-                    return createIndex(m->row, 0, m.get());
-            }
-            return {};
-        }
+    const Node *node = namespaceNode(nsp);
+    if (!node || room.isEmpty())
+        return node ? indexOf(node) : QModelIndex();
+    const auto roomIt = lowerBound(node->children, room);
+    if (roomIt == node->children.end() || (*roomIt)->room != room)
         return {};
-    }
-    return {};
+    node = roomIt->get();
+    if (id.isEmpty())
+        return indexOf(node);
+    const auto memberIt = lowerBound(node->children, id);
+    if (memberIt == node->children.end() || (*memberIt)->id != id)
+        return {};
+    return indexOf(memberIt->get());
 }
 
 // HandlersModel ---------------------------------------------------------------------------------
@@ -947,7 +1166,9 @@ void EventLogModel::addEvent(Direction direction, const QString &nsp, const QStr
     e.nsp = nsp;
     e.socketId = socketId;
     e.event = payload.value(0).toString();
-    e.args = payload.mid(1);
+    // Kept for display only: a large binary (an image sent to many sockets, logged once per
+    // recipient) would otherwise stay in memory for as long as its entry.
+    e.args = withoutLargeBinary(payload.mid(1), maxKeptBinary).toList();
 
     if (m_paused) {
         m_pending.push_back(std::move(e));
@@ -1057,7 +1278,7 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const
         return argsText(e.args, true);
     case Qt::ToolTipRole:
         if (index.column() == Arguments)
-            return argsText(e.args, true);
+            return toolTip(argsText(e.args, true));
         if (index.column() == Time)
             return e.time.toLocalTime().toString(Qt::ISODateWithMs);
         break;

@@ -28,6 +28,12 @@ enum Role {
     DirectionRole, // EventLogModel::Direction
 };
 
+// What the event log keeps of a binary argument too large to keep (EventLogModel): its size only.
+struct OmittedBinary
+{
+    qint64 size = 0;
+};
+
 // One line per server of the cluster, from server_stats; keeps a history of samples for charts.
 class ServersModel : public QAbstractTableModel
 {
@@ -142,19 +148,32 @@ public:
     void clear();
 
     const QList<SocketInfo> &socketList() const;
-    int indexOf(const QString &nsp, const QString &id) const;
+    int indexOf(const QString &nsp, const QString &id) const; // constant time
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
 
+Q_SIGNALS:
+    // Changes of the rooms tree, so that RoomsModel follows them in place (modelReset aside,
+    // which stands for any change). Each comes after the change and its row signals.
+    void socketAdded(const QString &nsp, const QString &id, const QStringList &rooms);
+    void socketRemoved(const QString &nsp, const QString &id, const QStringList &rooms);
+    void roomJoined(const QString &nsp, const QString &room, const QString &id);
+    void roomLeft(const QString &nsp, const QString &room, const QString &id);
+
 private:
+    void reindexFrom(int row);
+
     QList<SocketInfo> m_sockets;
+    // (nsp, id) -> row: socket events arrive by the thousand on a busy server.
+    QHash<QPair<QString, QString>, int> m_rows;
 };
 
-// namespace -> room -> member socket ids, derived from a SocketsModel (kept in sync through its
-// signals).
+// namespace -> room -> member socket ids, derived from a SocketsModel and kept in sync through its
+// signals, in place: selections and persistent indexes survive unrelated changes. Every level is
+// sorted by name.
 class RoomsModel : public QAbstractItemModel
 {
     Q_OBJECT
@@ -177,10 +196,21 @@ public:
     QModelIndex find(const QString &nsp, const QString &room = {}, const QString &id = {}) const;
 
 private:
-    void rebuild();
     struct Node;
+    using Children = std::vector<std::unique_ptr<Node>>;
+    void rebuild();
+    void onSocketAdded(const QString &nsp, const QString &id, const QStringList &rooms);
+    void onSocketRemoved(const QString &nsp, const QString &id, const QStringList &rooms);
+    void addMember(Node *nspNode, const QString &room, const QString &id);
+    void removeMember(Node *nspNode, const QString &room, const QString &id);
+    Node *namespaceNode(const QString &nsp) const;
+    const Children &siblings(const Node *node) const;
+    int rowOf(const Node *node) const;
+    QModelIndex indexOf(const Node *node, int column = 0) const;
+    void countChanged(const Node *node);
+
     SocketsModel *m_source;
-    std::vector<std::unique_ptr<Node>> m_namespaces;
+    Children m_namespaces;
 };
 
 // Registered handlers (qsio:handlers): namespace, event, how.
@@ -224,8 +254,12 @@ public:
         QString nsp;
         QString socketId;
         QString event;
-        QVariantList args; // QByteArray for binary
+        // QByteArray for binary up to maxKeptBinary bytes, OmittedBinary for larger (the log
+        // only shows their size, and may hold thousands of entries).
+        QVariantList args;
     };
+
+    static constexpr qsizetype maxKeptBinary = 64;
 
     explicit EventLogModel(QObject *parent = nullptr);
 
@@ -240,7 +274,7 @@ public:
     int pendingCount() const; // waiting while paused
 
     const Entry &entry(int row) const;
-    // Compact JSON of the arguments, binary as <binary N bytes>.
+    // Compact JSON of the arguments, binary (and OmittedBinary) as <binary N bytes>.
     static QString argsText(const QVariantList &args, bool indented = false);
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -279,3 +313,5 @@ private:
 };
 
 } // namespace AdminApp
+
+Q_DECLARE_METATYPE(AdminApp::OmittedBinary)

@@ -36,6 +36,8 @@ public:
     State state() const { return m_state; }
     QString id() const { return m_id; }
     QString transportName() const;
+    // The handshake's maxPayload (the server's maxHttpBufferSize); 0 before the handshake.
+    qint64 maxPayload() const { return m_maxPayload; }
     // A packet sent now would be written at once rather than wait in the buffer.
     bool isWritable() const;
 

@@ -452,6 +452,12 @@ QString SocketClient::transport() const
     return d->manager->transport();
 }
 
+qint64 SocketClient::maxPayload() const
+{
+    Q_D(const SocketClient);
+    return d->manager->maxPayload();
+}
+
 void SocketClient::open()
 {
     Q_D(SocketClient);

@@ -114,6 +114,10 @@ public:
     QString id() const; // the Socket.IO socket id while connected
     QString engineId() const; // the Engine.IO session id while the connection is open
     QString transport() const; // "polling", "websocket", or empty when closed
+    // The largest message the server accepts, in bytes: the maxPayload of its Engine.IO handshake
+    // (its maxHttpBufferSize; 1e6 by default on Node). A larger event is refused by the server,
+    // which then closes the connection. 0 while the connection is not open (unknown).
+    qint64 maxPayload() const;
 
     // Connects (again, after disconnect() or a refusal).
     void open();

@@ -35,6 +35,11 @@ public:
     bool isReconnecting() const { return m_reconnecting; }
     QString engineId() const;
     QString transport() const;
+    // Only an open connection's handshake says what the server accepts now.
+    qint64 maxPayload() const
+    {
+        return m_engine && m_state == State::Open ? m_engine->maxPayload() : 0;
+    }
     bool isTransportWritable() const;
 
     void open();

@@ -21,6 +21,7 @@
 #include <crypt.h>
 
 #include <cstring>
+#include <functional>
 #include <memory>
 
 using namespace AdminApp;
@@ -50,9 +51,10 @@ QByteArray bcrypt(const QByteArray &password)
 // Our server with the admin namespace, on a port of its own or a given one (restarts).
 struct Server
 {
-    explicit Server(const AdminOptions &options = {}, quint16 port = 0)
+    explicit Server(const AdminOptions &options = {}, quint16 port = 0,
+        const SocketServerOptions &serverOptions = {})
     {
-        server = std::make_unique<SocketServer>();
+        server = std::make_unique<SocketServer>(serverOptions);
         Namespace *root = server->of(u"/"_s);
         root->on(u"hello"_s, [](Socket *s, const QVariantList &args, const Ack &) {
             s->emitEvent(u"reply"_s, {args.value(0).toInt() + 1});
@@ -139,6 +141,9 @@ private Q_SLOTS:
     void sessionReused();
     void staleSessionRetriesPassword();
     void staleSessionWithoutPassword();
+    void sessionBoundToServer();
+    void sessionNotSentElsewhere();
+    void maxPayload();
     void socketsModelShowsUser();
     void joinAndLeave();
     void emitBinary();
@@ -166,7 +171,7 @@ void tst_AdminClient::settingsRoundTrip()
     s.password = u"secret"_s;
     s.websocketOnly = true;
     s.ignoreTlsErrors = true;
-    s.sessionId = u"0123456789abcdef"_s;
+    s.setSession(u"0123456789abcdef"_s);
     {
         QSettings settings(file, QSettings::IniFormat);
         s.save(settings);
@@ -203,7 +208,7 @@ void tst_AdminClient::authPayload()
     s.username = u"u"_s;
     s.password = u"p"_s;
     QCOMPARE(s.auth(), (QVariantMap {{u"username"_s, u"u"_s}, {u"password"_s, u"p"_s}}));
-    s.sessionId = u"abc"_s;
+    s.setSession(u"abc"_s);
     QCOMPARE(s.auth(), (QVariantMap {{u"sessionId"_s, u"abc"_s}}));
 }
 
@@ -377,7 +382,7 @@ void tst_AdminClient::staleSessionRetriesPassword()
     ConnectionSettings s = settingsFor(server.url());
     s.username = u"admin"_s;
     s.password = u"s3cret"_s;
-    s.sessionId = u"0123456789abcdef"_s; // from an earlier run of the server
+    s.setSession(u"0123456789abcdef"_s); // from an earlier run of the server
     client.connectToServer(s);
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), AdminClient::State::Connected, kWait);
     QVERIFY(errors.isEmpty());
@@ -399,12 +404,121 @@ void tst_AdminClient::staleSessionWithoutPassword()
     AdminClient client;
     QSignalSpy errors(&client, &AdminClient::connectError);
     ConnectionSettings s = settingsFor(server.url());
-    s.sessionId = u"0123456789abcdef"_s;
+    s.setSession(u"0123456789abcdef"_s);
     client.connectToServer(s);
     QTRY_COMPARE_WITH_TIMEOUT(errors.size(), 1, kWait);
     QCOMPARE(errors.first().first().toString(), u"invalid credentials"_s);
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), AdminClient::State::Disconnected, kWait);
     QVERIFY(client.settings().sessionId.isEmpty()); // dropped: the dialog asks for a password
+}
+
+void tst_AdminClient::sessionBoundToServer()
+{
+    // A session id is only good for the url, path and namespace it was issued for.
+    ConnectionSettings s;
+    s.url = QUrl(u"http://a.test:3000"_s);
+    s.username = u"admin"_s;
+    s.password = u"pw"_s;
+    s.setSession(u"0123456789abcdef"_s);
+    QVERIFY(s.hasUsableSession());
+    QCOMPARE(s.auth(), (QVariantMap {{u"sessionId"_s, u"0123456789abcdef"_s}}));
+    const QVariantMap login {{u"username"_s, u"admin"_s}, {u"password"_s, u"pw"_s}};
+    for (const auto &change : std::initializer_list<std::function<void(ConnectionSettings &)>> {
+             [](ConnectionSettings &c) { c.url = QUrl(u"http://b.test:3000"_s); },
+             [](ConnectionSettings &c) { c.url = QUrl(u"http://a.test:3001"_s); },
+             [](ConnectionSettings &c) { c.url = QUrl(u"https://a.test:3000"_s); },
+             [](ConnectionSettings &c) { c.path = u"/other/"_s; },
+             [](ConnectionSettings &c) { c.nsp = u"/admin2"_s; }}) {
+        ConnectionSettings changed = s;
+        change(changed);
+        QVERIFY(!changed.hasUsableSession());
+        QCOMPARE(changed.auth(), login); // never sent elsewhere
+    }
+    // Other settings (the transports) do not bind it.
+    ConnectionSettings other = s;
+    other.websocketOnly = true;
+    QVERIFY(other.hasUsableSession());
+
+    // Saved with where it was issued; dropped on load when that no longer matches.
+    QTemporaryDir dir;
+    {
+        QSettings stored(dir.filePath(u"same.ini"_s), QSettings::IniFormat);
+        s.save(stored);
+        const ConnectionSettings loaded = ConnectionSettings::load(stored);
+        QCOMPARE(loaded.sessionId, s.sessionId);
+        QVERIFY(loaded.hasUsableSession());
+    }
+    {
+        QSettings stored(dir.filePath(u"moved.ini"_s), QSettings::IniFormat);
+        ConnectionSettings moved = s;
+        moved.path = u"/io/"_s;
+        moved.save(stored);
+        QVERIFY(ConnectionSettings::load(stored).sessionId.isEmpty());
+        QCOMPARE(ConnectionSettings::load(stored).path, u"/io/"_s);
+    }
+    {
+        // Written by an older build: no record of where it came from.
+        QSettings stored(dir.filePath(u"old.ini"_s), QSettings::IniFormat);
+        stored.setValue(u"connection/url"_s, s.url);
+        stored.setValue(u"connection/sessionId"_s, s.sessionId);
+        QVERIFY(ConnectionSettings::load(stored).sessionId.isEmpty());
+    }
+}
+
+void tst_AdminClient::sessionNotSentElsewhere()
+{
+    AdminOptions options;
+    options.username = u"admin"_s;
+    options.passwordHash = bcrypt("s3cret");
+    Server first(options);
+    QVERIFY(first.listening);
+    AdminClient client;
+    QSignalSpy session(&client, &AdminClient::sessionReceived);
+    ConnectionSettings s = settingsFor(first.url());
+    s.username = u"admin"_s;
+    s.password = u"s3cret"_s;
+    client.connectToServer(s);
+    QTRY_COMPARE_WITH_TIMEOUT(session.size(), 1, kWait);
+    ConnectionSettings issued = client.settings();
+    QVERIFY(issued.hasUsableSession());
+    client.disconnectFromServer();
+
+    // Another server: the first one's session must not reach it, whatever the caller forgot.
+    SocketServer other;
+    QVariantList auths;
+    QObject::connect(other.of(u"/admin"_s), &Namespace::connected,
+        [&](Socket *socket) { auths.append(socket->handshake().auth); });
+    QVERIFY(other.listen(QHostAddress::LocalHost, 0));
+    ConnectionSettings elsewhere = issued;
+    elsewhere.url = QUrl(u"http://127.0.0.1:%1"_s.arg(other.serverPort()));
+    client.connectToServer(elsewhere);
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), AdminClient::State::Connected, kWait);
+    QCOMPARE(auths.size(), 1);
+    QVERIFY(!auths.first().toMap().contains(u"sessionId"_s));
+    QCOMPARE(auths.first().toMap().value(u"username"_s).toString(), u"admin"_s);
+    QVERIFY(client.settings().sessionId.isEmpty());
+}
+
+void tst_AdminClient::maxPayload()
+{
+    SocketServerOptions serverOptions;
+    serverOptions.maxHttpBufferSize = 200000;
+    Server server({}, 0, serverOptions);
+    QVERIFY(server.listening);
+    AdminClient client;
+    QCOMPARE(client.maxPayload(), 0); // unknown before a connection
+    client.connectToServer(settingsFor(server.url()));
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), AdminClient::State::Connected, kWait);
+    QCOMPARE(client.maxPayload(), 200000);
+    QCOMPARE(client.socketClient()->maxPayload(), 200000);
+    client.disconnectFromServer();
+    QCOMPARE(client.maxPayload(), 0);
+
+    // The default (1e6) for a server that sets none.
+    Server plain;
+    client.connectToServer(settingsFor(plain.url()));
+    QTRY_COMPARE_WITH_TIMEOUT(client.state(), AdminClient::State::Connected, kWait);
+    QCOMPARE(client.maxPayload(), 1000000);
 }
 
 void tst_AdminClient::socketsModelShowsUser()
@@ -818,6 +932,7 @@ void tst_AdminClient::nodeServer()
     s.password = u"nodepass"_s;
     client.connectToServer(s);
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), AdminClient::State::Connected, kWait);
+    QCOMPARE(client.maxPayload(), 1000000); // Node's default maxHttpBufferSize (1e6)
     QTRY_VERIFY_WITH_TIMEOUT(client.supportedFeatures().contains(u"JOIN"_s), kWait);
     QVERIFY(errors.isEmpty());
     QVERIFY(!client.hasHandlersExtension()); // Node knows nothing of our extensions

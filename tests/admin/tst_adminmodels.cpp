@@ -4,10 +4,13 @@
 
 #include "adminmodels.h"
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qjsondocument.h>
 #include <QtTest/qabstractitemmodeltester.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
+
+#include <functional>
 
 using namespace AdminApp;
 using namespace Qt::StringLiterals;
@@ -39,6 +42,18 @@ QVariantMap serialized(const QString &id, const QString &nsp = u"/"_s,
     };
 }
 
+// The text a rich-text tooltip shows: the model's wrapper paragraph off, entities decoded.
+QString toolTipText(const QVariant &tip)
+{
+    QString text = tip.toString();
+    const QString open = u"<p style='white-space:pre'>"_s;
+    if (!text.startsWith(open) || !text.endsWith(u"</p>"_s))
+        return u"(not wrapped) "_s + text;
+    text = text.mid(open.size(), text.size() - open.size() - 4);
+    text.replace(u"&lt;"_s, u"<"_s).replace(u"&gt;"_s, u">"_s).replace(u"&quot;"_s, u"\""_s);
+    return text.replace(u"&amp;"_s, u"&"_s);
+}
+
 } // namespace
 
 class tst_AdminModels : public QObject
@@ -63,6 +78,9 @@ private Q_SLOTS:
 
     void roomsTree();
     void roomsLastMemberRemovesRoom();
+    void roomsPersistentIndexes();
+    void roomsLargeIncremental();
+    void toolTipsEscaped();
 
     void handlers();
 
@@ -72,6 +90,7 @@ private Q_SLOTS:
     void eventLogPause();
     void eventLogPauseOverflow();
     void argsText();
+    void eventLogLargeBinary();
 
     void filterProxy();
     void filterProxyTree();
@@ -255,8 +274,9 @@ void tst_AdminModels::socketsFromSerialized()
     QCOMPARE(model.index(0, SocketsModel::Rooms).data(RawRole).toStringList(), info.rooms);
     QCOMPARE(model.index(0, SocketsModel::Data).data().toString(), uR"({"user":"bob"})"_s);
     QVERIFY(model.index(0, SocketsModel::Data).data(PrettyJsonRole).toString().contains(u'\n'));
-    QCOMPARE(model.index(0, SocketsModel::Data).data(Qt::ToolTipRole),
-        model.index(0, SocketsModel::Data).data(PrettyJsonRole));
+    // The tooltip is the same text, escaped for rich text (toolTipsEscaped).
+    QCOMPARE(toolTipText(model.index(0, SocketsModel::Data).data(Qt::ToolTipRole)),
+        model.index(0, SocketsModel::Data).data(PrettyJsonRole).toString());
     QCOMPARE(model.index(0, SocketsModel::ConnectedSince).data().toString(),
         info.connectedAt.toLocalTime().toString(u"yyyy-MM-dd HH:mm:ss"_s));
     QCOMPARE(
@@ -460,6 +480,154 @@ void tst_AdminModels::handlers()
     QCOMPARE(model.rowCount(), 0);
 }
 
+void tst_AdminModels::roomsPersistentIndexes()
+{
+    SocketsModel sockets;
+    RoomsModel rooms(&sockets);
+    QAbstractItemModelTester tester(&rooms, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    sockets.addSocket(
+        SocketsModel::fromSerialized(serialized(u"m"_s, u"/"_s, {u"m"_s, u"lobby"_s})));
+    sockets.addSocket(SocketsModel::fromSerialized(serialized(u"n"_s, u"/"_s)));
+    const QPersistentModelIndex lobby = rooms.find(u"/"_s, u"lobby"_s);
+    const QPersistentModelIndex member = rooms.find(u"/"_s, u"lobby"_s, u"m"_s);
+    QVERIFY(lobby.isValid());
+    QVERIFY(member.isValid());
+    QSignalSpy reset(&rooms, &QAbstractItemModel::modelReset);
+
+    // Unrelated: a socket in another namespace (sorted before "/"... and after), a member of the
+    // room joining another room, another socket joining a room sorted before "lobby".
+    sockets.addSocket(SocketsModel::fromSerialized(serialized(u"x"_s, u"/chat"_s)));
+    sockets.addSocket(SocketsModel::fromSerialized(serialized(u"y"_s, u"/"_s)));
+    sockets.joinRoom(u"/"_s, u"game"_s, u"m"_s);
+    sockets.joinRoom(u"/"_s, u"aaa"_s, u"n"_s);
+    sockets.joinRoom(u"/"_s, u"lobby"_s, u"n"_s); // a second member, sorted after
+    sockets.updateSocket(u"/"_s, u"m"_s, {{u"data"_s, QVariantMap {{u"k"_s, 1}}}});
+    QCOMPARE(reset.size(), 0);
+    QVERIFY(lobby.isValid());
+    QCOMPARE(QModelIndex(lobby), rooms.find(u"/"_s, u"lobby"_s));
+    QCOMPARE(lobby.data(RoomRole).toString(), u"lobby"_s);
+    QCOMPARE(lobby.sibling(lobby.row(), RoomsModel::Members).data().toInt(), 2);
+    QVERIFY(member.isValid());
+    QCOMPARE(QModelIndex(member), rooms.find(u"/"_s, u"lobby"_s, u"m"_s));
+    QCOMPARE(member.parent(), QModelIndex(lobby));
+
+    // Leaving and disconnecting update in place too; the room's index goes with its last member.
+    sockets.leaveRoom(u"/"_s, u"lobby"_s, u"n"_s);
+    sockets.removeSocket(u"/chat"_s, u"x"_s);
+    QVERIFY(!rooms.find(u"/chat"_s).isValid());
+    QCOMPARE(QModelIndex(lobby), rooms.find(u"/"_s, u"lobby"_s));
+    QCOMPARE(rooms.find(u"/"_s).siblingAtColumn(RoomsModel::Members).data().toInt(), 3);
+    sockets.removeSocket(u"/"_s, u"m"_s);
+    QCOMPARE(reset.size(), 0);
+    QVERIFY(!lobby.isValid());
+    QVERIFY(!member.isValid());
+    QVERIFY(!rooms.find(u"/"_s, u"game"_s).isValid());
+    QCOMPARE(rooms.find(u"/"_s).siblingAtColumn(RoomsModel::Members).data().toInt(), 2);
+
+    // A socket replaced with other rooms (socket_connected again) moves between rooms.
+    sockets.addSocket(SocketsModel::fromSerialized(serialized(u"y"_s, u"/"_s, {u"y"_s, u"zzz"_s})));
+    QVERIFY(rooms.find(u"/"_s, u"zzz"_s, u"y"_s).isValid());
+    QCOMPARE(reset.size(), 0);
+
+    // all_sockets still rebuilds the whole tree.
+    sockets.reset({SocketsModel::fromSerialized(serialized(u"q"_s, u"/"_s, {u"q"_s, u"r"_s}))});
+    QCOMPARE(reset.size(), 1);
+    QCOMPARE(rooms.rowCount(rooms.find(u"/"_s)), 2);
+}
+
+void tst_AdminModels::roomsLargeIncremental()
+{
+    // 20,000 sockets from all_sockets, then 2,000 room events: no reset of the tree for them, and
+    // no quadratic cost (a generous bound for Debug builds on a loaded machine).
+    SocketsModel sockets;
+    RoomsModel rooms(&sockets);
+    QList<SocketsModel::SocketInfo> list;
+    for (int i = 0; i < 20000; ++i) {
+        const QString id = u"s%1"_s.arg(i, 5, 10, QLatin1Char('0'));
+        list.append(SocketsModel::fromSerialized(serialized(id, i % 2 ? u"/"_s : u"/odd"_s)));
+    }
+    QElapsedTimer timer;
+    timer.start();
+    sockets.reset(list);
+    QCOMPARE(sockets.rowCount(), 20000);
+    QCOMPARE(sockets.indexOf(u"/"_s, u"s19999"_s), 19999);
+    QSignalSpy reset(&rooms, &QAbstractItemModel::modelReset);
+    for (int i = 0; i < 1000; ++i) {
+        const QString id = u"s%1"_s.arg(i * 17 % 20000, 5, 10, QLatin1Char('0'));
+        const QString nsp = (i * 17 % 20000) % 2 ? u"/"_s : u"/odd"_s;
+        sockets.joinRoom(nsp, u"room%1"_s.arg(i % 50), id);
+        sockets.leaveRoom(nsp, id, id);
+    }
+    // Removing from the middle keeps the row index right for the rows after.
+    for (int i = 0; i < 100; ++i)
+        sockets.removeSocket(u"/odd"_s, u"s%1"_s.arg(i * 100, 5, 10, QLatin1Char('0')));
+    QVERIFY2(timer.elapsed() < 10000, qPrintable(QString::number(timer.elapsed())));
+    QCOMPARE(reset.size(), 0);
+    QCOMPARE(sockets.rowCount(), 19900);
+    QCOMPARE(sockets.indexOf(u"/"_s, u"s19999"_s), 19899);
+    QCOMPARE(sockets.indexOf(u"/odd"_s, u"s00000"_s), -1);
+    for (int row = 0; row < sockets.rowCount(); row += 997) {
+        const SocketsModel::SocketInfo &s = sockets.socketList().at(row);
+        QCOMPARE(sockets.indexOf(s.nsp, s.id), row);
+    }
+    // The tree updated in place is the one a rebuild makes.
+    QVERIFY(rooms.rowCount(rooms.find(u"/odd"_s, u"room0"_s)) > 10);
+    const RoomsModel rebuilt(&sockets);
+    const std::function<void(const QModelIndex &, const QModelIndex &)> compare
+        = [&](const QModelIndex &a, const QModelIndex &b) {
+              QCOMPARE(rooms.rowCount(a), rebuilt.rowCount(b));
+              for (int row = 0; row < rooms.rowCount(a); ++row) {
+                  for (int c = 0; c < RoomsModel::ColumnCount; ++c)
+                      QCOMPARE(rooms.index(row, c, a).data(), rebuilt.index(row, c, b).data());
+                  compare(rooms.index(row, 0, a), rebuilt.index(row, 0, b));
+              }
+          };
+    compare({}, {});
+}
+
+void tst_AdminModels::toolTipsEscaped()
+{
+    // Text from the monitored server or its clients must never be taken for rich text by a
+    // tooltip: <img src=...> would load local files.
+    const QString html = uR"(<img src="x">)"_s;
+    QVariantMap s = serialized(u"a"_s, u"/"_s, {u"a"_s, html}, {{u"k"_s, html}});
+    QVariantMap handshake = s.value(u"handshake"_s).toMap();
+    handshake[u"headers"_s] = QVariantMap {{u"user-agent"_s, html}};
+    s[u"handshake"_s] = handshake;
+    SocketsModel sockets;
+    RoomsModel rooms(&sockets);
+    sockets.addSocket(SocketsModel::fromSerialized(s));
+    const auto checkEscaped = [&](const QVariant &tip, const char *where) {
+        const QString text = tip.toString();
+        QVERIFY2(!text.contains(u"<img"_s), where);
+        QVERIFY2(text.contains(u"&lt;img src="_s), where); // JSON escapes the quotes its own way
+    };
+    const QVariant agent = sockets.index(0, SocketsModel::Address).data(Qt::ToolTipRole);
+    checkEscaped(agent, "user-agent");
+    // Still shown as it was sent, and line breaks kept.
+    QCOMPARE(toolTipText(agent), html);
+    checkEscaped(sockets.index(0, SocketsModel::Rooms).data(Qt::ToolTipRole), "rooms");
+    checkEscaped(sockets.index(0, SocketsModel::Data).data(Qt::ToolTipRole), "data");
+    QCOMPARE(
+        toolTipText(sockets.index(0, SocketsModel::Rooms).data(Qt::ToolTipRole)), u"a\n"_s + html);
+
+    const QString id = uR"(<img src="y">)"_s;
+    sockets.addSocket(SocketsModel::fromSerialized(serialized(id)));
+    QVERIFY(rooms.find(u"/"_s, id).data(Qt::ToolTipRole).toString().contains(u"&lt;img src="_s));
+    QVERIFY(!rooms.find(u"/"_s, id).data(Qt::ToolTipRole).toString().contains(u"<img"_s));
+
+    ServersModel servers;
+    servers.addStats(QVariantMap {{u"serverId"_s, u"srv"_s},
+        {u"namespaces"_s, QVariantList {QVariantMap {{u"name"_s, html}, {u"socketsCount"_s, 1}}}}});
+    checkEscaped(servers.index(0, ServersModel::Namespaces).data(Qt::ToolTipRole), "namespaces");
+
+    EventLogModel log;
+    log.addEvent(EventLogModel::Direction::Received, u"/"_s, u"a"_s, {u"e"_s, html}, {});
+    checkEscaped(log.index(0, EventLogModel::Arguments).data(Qt::ToolTipRole), "args");
+    QCOMPARE(log.index(0, EventLogModel::Arguments).data(PrettyJsonRole).toString(),
+        u"[\n  \"<img src=\\\"x\\\">\"\n]"_s); // plain text for plain-text widgets
+}
+
 void tst_AdminModels::eventLogAdd()
 {
     EventLogModel model;
@@ -588,6 +756,36 @@ void tst_AdminModels::argsText()
         uR"([{"img":<binary 2 bytes>,"list":[<binary 0 bytes>,1]}])"_s);
     QCOMPARE(EventLogModel::argsText({QVariantMap {{u"a"_s, 1}}}, true),
         u"[\n  {\n    \"a\": 1\n  }\n]"_s);
+}
+
+void tst_AdminModels::eventLogLargeBinary()
+{
+    // The log is for display: a large binary argument leaves only its size behind, wherever it is.
+    EventLogModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const QByteArray image(1048576, 'x');
+    model.addEvent(EventLogModel::Direction::Sent, u"/"_s, u"s"_s,
+        {u"img"_s, image, QVariantMap {{u"nested"_s, QVariantList {image}}}, QByteArray("ab")}, {});
+    const EventLogModel::Entry &e = model.entry(0);
+    QCOMPARE(e.args.size(), 3);
+    QVERIFY(e.args.at(0).metaType() != QMetaType::fromType<QByteArray>());
+    QVERIFY(e.args.at(0).toByteArray().size() < 1024);
+    const QVariant nested = e.args.at(1).toMap().value(u"nested"_s).toList().value(0);
+    QVERIFY(nested.metaType() != QMetaType::fromType<QByteArray>());
+    QCOMPARE(e.args.at(2).toByteArray(), QByteArray("ab")); // small ones stay
+    QCOMPARE(model.index(0, EventLogModel::Arguments).data().toString(),
+        uR"([<binary 1048576 bytes>,{"nested":[<binary 1048576 bytes>]},<binary 2 bytes>])"_s);
+    QVERIFY(model.index(0, EventLogModel::Arguments)
+                .data(PrettyJsonRole)
+                .toString()
+                .contains(u"<binary 1048576 bytes>"_s));
+    // The same while paused.
+    model.setPaused(true);
+    model.addEvent(EventLogModel::Direction::Sent, u"/"_s, u"s"_s, {u"img"_s, image}, {});
+    model.setPaused(false);
+    QVERIFY(model.entry(1).args.at(0).metaType() != QMetaType::fromType<QByteArray>());
+    QCOMPARE(
+        model.index(1, EventLogModel::Arguments).data().toString(), u"[<binary 1048576 bytes>]"_s);
 }
 
 void tst_AdminModels::filterProxy()
