@@ -81,6 +81,18 @@ struct QSOCKETIO_EXPORT EngineOptions
     // Used by close(): how long queued packets may take to reach polling clients.
     ms closeTimeout {5000};
 
+    // The slow-client policy. A connection is over the bound while more than maxBufferedBytes
+    // are queued for its client but not yet taken by it (the polling buffer, or what the
+    // WebSocket has not yet handed to the operating system). Over the bound volatile packets
+    // are dropped, other packets are still queued, and a connection that stays over it for
+    // slowClientTimeout is closed with reason "send buffer full" (0: on the next event-loop
+    // turn). 16 MiB is sixteen maxPayload-sized messages on top of the several MiB the kernel
+    // buffers of a TCP connection already hold: a client that reads at all stays far below it,
+    // and a stalled one costs at most that much plus what is sent to it during the timeout.
+    // 0 switches the policy off.
+    qint64 maxBufferedBytes = 16 * 1024 * 1024;
+    ms slowClientTimeout {10000};
+
     // TLS (https and wss) when this holds a local certificate and private key.
     std::optional<QSslConfiguration> ssl;
 

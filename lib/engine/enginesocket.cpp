@@ -97,6 +97,9 @@ void EngineSocketPrivate::timerEvent(QTimerEvent *event)
             qCWarning(lcEngine) << "session" << this->id << "closed with" << buffer.size()
                                 << "packets the client did not poll for";
         onClose(closeReason, u"close timeout"_s);
+    } else if (id == slowTimer.timerId()) {
+        slowTimer.stop();
+        closeSlowClient();
     }
 }
 
@@ -118,22 +121,68 @@ bool EngineSocketPrivate::enqueue(const EngineMessage &message)
     Q_EMIT q_ptr->packetSent(packet.data.size());
     if (transport == Transport::WebSocket) {
         writeToWebSocket(ws, message);
-        return true;
+    } else {
+        bufferBytes += packet.data.size();
+        buffer.append(packet);
+        if (heldPoll && !flushQueued) {
+            // Packets sent in the same event-loop turn leave in one response.
+            flushQueued = true;
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    flushQueued = false;
+                    flushPoll();
+                },
+                Qt::QueuedConnection);
+        }
     }
-    bufferBytes += packet.data.size();
-    buffer.append(packet);
-    if (heldPoll && !flushQueued) {
-        // Packets sent in the same event-loop turn leave in one response.
-        flushQueued = true;
-        QMetaObject::invokeMethod(
-            this,
-            [this] {
-                flushQueued = false;
-                flushPoll();
-            },
-            Qt::QueuedConnection);
-    }
+    // Once congested, more bytes cannot make it less so: only the drain paths look again.
+    if (!congested)
+        updateCongestion();
     return true;
+}
+
+void EngineSocketPrivate::updateCongestion()
+{
+    Q_Q(EngineSocket);
+    const qint64 limit = server->options.maxBufferedBytes;
+    const qint64 queued = q->bufferedBytes();
+    const bool over = limit > 0 && queued > limit;
+    if (over == congested)
+        return;
+    congested = over;
+    if (over) {
+        const auto timeout = server->options.slowClientTimeout;
+        qCDebug(lcEngine) << "session" << id << "went over maxBufferedBytes" << limit << "with"
+                          << queued << "bytes queued; closed in" << timeout.count()
+                          << "ms unless it catches up";
+        // A zero timeout still waits for the next turn, so that a send never ends the session
+        // under its caller (a broadcast loop, a handler).
+        slowTimer.start(int(timeout.count()), this);
+    } else {
+        qCDebug(lcEngine) << "session" << id << "caught up:" << queued << "bytes queued";
+        slowTimer.stop();
+    }
+    Q_EMIT q->congestionChanged(over);
+}
+
+void EngineSocketPrivate::closeSlowClient()
+{
+    Q_Q(EngineSocket);
+    const qint64 queued = q->bufferedBytes();
+    const QString description
+        = u"%1 bytes queued for more than %2 ms (maxBufferedBytes %3)"_s.arg(queued)
+              .arg(server->options.slowClientTimeout.count())
+              .arg(server->options.maxBufferedBytes);
+    qCWarning(lcEngine).noquote() << "session" << id << "closed as a slow client:" << description;
+    if (QWebSocket *w = std::exchange(ws, nullptr)) {
+        // A client that does not read would not read a close frame either: drop the connection
+        // and what it holds now, rather than keep both through a close handshake.
+        QObject::disconnect(w, nullptr, this, nullptr);
+        w->abort();
+        w->deleteLater();
+    }
+    onClose(u"send buffer full"_s, description);
 }
 
 void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const EngineMessage &message)
@@ -150,7 +199,7 @@ void EngineSocketPrivate::answerPoll(Http::Exchange &exchange, const QByteArray 
         {{"Content-Type", "text/plain; charset=UTF-8"}, {"Cache-Control", "no-store"}}, payload);
 }
 
-static QByteArray takePayload(QList<Packet> &buffer, qint64 &bufferBytes)
+QByteArray EngineSocketPrivate::takeBuffer()
 {
     const QByteArray payload = EngineIo::encodePayload(buffer);
     buffer.clear();
@@ -186,9 +235,12 @@ void EngineSocketPrivate::releaseHeldPoll()
         return;
     }
     const bool hadData = !buffer.isEmpty();
-    answerPoll(exchange, hadData ? takePayload(buffer, bufferBytes) : QByteArray("6"));
-    if (hadData)
+    answerPoll(exchange, hadData ? takeBuffer() : QByteArray("6"));
+    if (hadData) {
+        if (congested)
+            updateCongestion();
         Q_EMIT q->drained();
+    }
 }
 
 void EngineSocketPrivate::forget()
@@ -212,12 +264,14 @@ void EngineSocketPrivate::onPollGet(Http::Exchange &&exchange)
     }
     if (state == EngineSocket::State::Closing) {
         buffer.append(Packet::text(PacketType::Close));
-        answerPoll(exchange, takePayload(buffer, bufferBytes));
+        answerPoll(exchange, takeBuffer());
         onClose(closeReason);
         return;
     }
     if (!buffer.isEmpty()) {
-        answerPoll(exchange, takePayload(buffer, bufferBytes));
+        answerPoll(exchange, takeBuffer());
+        if (congested)
+            updateCongestion();
         Q_EMIT q->drained();
         return;
     }
@@ -312,7 +366,11 @@ void EngineSocketPrivate::setupWebSocket(QWebSocket *socket)
         });
     connect(socket, &QWebSocket::bytesWritten, this, [this, socket] {
         Q_Q(EngineSocket);
-        if (socket == ws && socket->bytesToWrite() == 0)
+        if (socket != ws)
+            return;
+        if (congested)
+            updateCongestion();
+        if (socket->bytesToWrite() == 0)
             Q_EMIT q->drained();
     });
     connect(socket, &QWebSocket::disconnected, this, [this, socket] {
@@ -405,6 +463,8 @@ void EngineSocketPrivate::completeUpgrade()
         writeToWebSocket(ws, EngineMessage(packet));
     buffer.clear();
     bufferBytes = 0;
+    if (congested)
+        updateCongestion(); // the queue moved into the WebSocket; it did not shrink
     qCDebug(lcEngine) << "session" << id << "upgraded to websocket";
     Q_EMIT q->upgraded(u"websocket"_s);
 }
@@ -426,9 +486,11 @@ void EngineSocketPrivate::beginClose(const QString &reason)
         return;
     discardProbe(u"session closing"_s);
     state = EngineSocket::State::Closing;
-    // The session ends for `reason` now, not for a heartbeat missed meanwhile.
+    // The session ends for `reason` now, not for a heartbeat missed meanwhile, nor for a slow
+    // client (closeTimeout bounds the wait).
     pingTimer.stop();
     pongTimer.stop();
+    slowTimer.stop();
     closeReason = reason;
     if (transport == Transport::WebSocket) {
         onClose(reason); // closeWebSocket() lets what was written go out first
@@ -437,7 +499,7 @@ void EngineSocketPrivate::beginClose(const QString &reason)
     if (heldPoll) {
         Http::Exchange exchange = takeHeldPoll();
         buffer.append(Packet::text(PacketType::Close));
-        answerPoll(exchange, takePayload(buffer, bufferBytes));
+        answerPoll(exchange, takeBuffer());
         onClose(reason);
         return;
     }
@@ -456,6 +518,7 @@ void EngineSocketPrivate::onClose(const QString &reason, const QString &descript
     upgradeTimer.stop();
     noopTimer.stop();
     closeTimer.stop();
+    slowTimer.stop();
     if (heldPoll) {
         Http::Exchange exchange = takeHeldPoll();
         answerPoll(exchange, "1");
@@ -528,10 +591,28 @@ bool EngineSocket::sendMessage(const EngineMessage &message)
     return d_func()->enqueue(message);
 }
 
+bool EngineSocket::sendVolatile(const QList<EngineMessage> &messages)
+{
+    Q_D(EngineSocket);
+    if (d->state != State::Open)
+        return false;
+    if (!isWritable()) {
+        ++d->droppedVolatile;
+        qCDebug(lcEngineTraffic).noquote()
+            << d->id << "<- dropped a volatile message"
+            << (d->congested ? u"(over maxBufferedBytes)"_s : u"(transport busy)"_s)
+            << d->droppedVolatile << "so far";
+        return false;
+    }
+    for (const EngineMessage &message : messages)
+        d->enqueue(message);
+    return true;
+}
+
 bool EngineSocket::isWritable() const
 {
     Q_D(const EngineSocket);
-    if (d->state != State::Open)
+    if (d->state != State::Open || d->congested)
         return false;
     if (d->transport == EngineSocketPrivate::Transport::WebSocket)
         return d->ws && d->ws->bytesToWrite() < writableLimit;
@@ -542,6 +623,16 @@ qint64 EngineSocket::bufferedBytes() const
 {
     Q_D(const EngineSocket);
     return d->bufferBytes + (d->ws ? d->ws->bytesToWrite() : 0);
+}
+
+bool EngineSocket::isCongested() const
+{
+    return d_func()->congested;
+}
+
+qint64 EngineSocket::droppedVolatileCount() const
+{
+    return d_func()->droppedVolatile;
 }
 
 void EngineSocket::close(const QString &reason)

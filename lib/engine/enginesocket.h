@@ -56,6 +56,10 @@ class QSOCKETIO_EXPORT EngineSocket : public QObject
     Q_PROPERTY(QString id READ id CONSTANT)
     Q_PROPERTY(QString transport READ transport NOTIFY upgraded)
     Q_PROPERTY(State state READ state)
+    // No notify signal: it changes with every packet, and watching it must cost nothing.
+    Q_PROPERTY(qint64 bufferedBytes READ bufferedBytes)
+    Q_PROPERTY(bool congested READ isCongested NOTIFY congestionChanged)
+    Q_PROPERTY(qint64 droppedVolatileCount READ droppedVolatileCount)
 
 public:
     enum class State { Open, Closing, Closed };
@@ -74,12 +78,22 @@ public:
     bool sendBinary(const QByteArray &bytes);
     bool sendPacket(const EngineIo::Packet &packet);
     bool sendMessage(const EngineMessage &message);
+    // Messages that are worth sending only now (Socket.IO's volatile emits): queued, all of
+    // them, when isWritable(), else dropped, all of them, and counted. False when dropped.
+    bool sendVolatile(const QList<EngineMessage> &messages);
 
-    // True when a packet sent now would go out at once rather than wait in a buffer; volatile
-    // emits are dropped when this is false.
+    // True when a packet sent now would go out at once rather than wait in a buffer, and the
+    // connection is not congested; volatile messages are dropped when this is false.
     bool isWritable() const;
-    // Bytes accepted but not yet handed to the operating system.
+    // Bytes queued for the client but not yet taken by it: the polling buffer (payload bytes),
+    // or what the WebSocket has not yet handed to the operating system.
     qint64 bufferedBytes() const;
+    // More than EngineOptions::maxBufferedBytes are queued: the slow-client policy applies
+    // (volatile messages dropped; closed with reason "send buffer full" if it lasts
+    // slowClientTimeout).
+    bool isCongested() const;
+    // Volatile messages dropped so far (each sendVolatile() call that returned false).
+    qint64 droppedVolatileCount() const;
 
     // Flush what is queued, then end the session (reason "forced close" unless given).
     void close(const QString &reason = QStringLiteral("forced close"));
@@ -93,8 +107,11 @@ Q_SIGNALS:
     void upgraded(const QString &transport);
     // Everything queued was written to the transport.
     void drained();
-    // reason: "transport close", "transport error", "ping timeout", "parse error", "forced close"
-    // or the reason given to close(); description adds detail for logs.
+    // The connection went over maxBufferedBytes (true) or back below it (false).
+    void congestionChanged(bool congested);
+    // reason: "transport close", "transport error", "ping timeout", "parse error", "forced close",
+    // "send buffer full" (over maxBufferedBytes for slowClientTimeout) or the reason given to
+    // close(); description adds detail for logs.
     void closed(const QString &reason, const QString &description);
 
 private:

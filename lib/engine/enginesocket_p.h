@@ -53,6 +53,11 @@ public:
     QBasicTimer noopTimer;
     QBasicTimer closeTimer;
 
+    // The slow-client policy (EngineOptions::maxBufferedBytes, slowClientTimeout).
+    bool congested = false;
+    qint64 droppedVolatile = 0;
+    QBasicTimer slowTimer; // runs while congested
+
     void onPollGet(Http::Exchange &&exchange);
     void onPollPost(const QByteArray &body, Http::Exchange &&exchange);
     void attachWebSocket(QWebSocket *socket); // WebSocket-only session, from the handshake
@@ -63,6 +68,11 @@ public:
     void logTraffic(const char *direction, const EngineIo::Packet &packet) const;
     static void writeToWebSocket(QWebSocket *socket, const EngineMessage &message);
     void flushPoll();
+    // Hands the polling buffer over as one payload and empties it.
+    QByteArray takeBuffer();
+    // Compares what is queued with the bound; enters or leaves the congested state.
+    void updateCongestion();
+    void closeSlowClient();
     // Removes the held poll from the session and the server's books.
     Http::Exchange takeHeldPoll();
     void releaseHeldPoll(); // answer a held poll with what is buffered, or a noop

@@ -78,7 +78,9 @@ public:
     // Signal form: the result arrives as acknowledged(id, args) or ackTimedOut(id).
     qint64 emitWithAck(const QString &event, const QVariantList &args,
         std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
-    // A volatile emit is dropped when the transport cannot take it now.
+    // A volatile emit is dropped when the transport cannot take it now, as in Node, and always
+    // while the connection is over EngineOptions::maxBufferedBytes (see
+    // EngineSocket::droppedVolatileCount()).
     bool emitVolatile(const QString &event, const QVariantList &args = {});
 
     // To everyone in the namespace (or the given rooms) except this socket.
@@ -108,6 +110,8 @@ Q_SIGNALS:
     void dataChanged();
     // Before the socket leaves its rooms (they are still readable).
     void disconnecting(const QString &reason);
+    // Node's reasons, and "send buffer full" when the connection stayed over
+    // EngineOptions::maxBufferedBytes for slowClientTimeout.
     void disconnected(const QString &reason);
 
 private:

@@ -72,8 +72,8 @@ bool Client::write(const EngineMessages &messages, bool isVolatile)
 {
     if (!connection || connection->state() != EngineSocket::State::Open)
         return false;
-    if (isVolatile && !connection->isWritable())
-        return false;
+    if (isVolatile)
+        return connection->sendVolatile(messages);
     for (const EngineMessage &message : messages)
         connection->sendMessage(message);
     return true;
