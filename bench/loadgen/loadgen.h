@@ -1,0 +1,156 @@
+// Shared declarations of qsio-loadgen: options, statistics and the state its worker threads
+// share with the main thread. Everything else lives in the workers' own memory.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loadgen {
+
+enum class Scenario { Idle, Echo, Binary, Broadcast, Rooms, Churn, Polling };
+
+struct Options
+{
+    std::string url;
+    std::string path = "/socket.io/";
+    std::string hostHeader;
+    sockaddr_in server {};
+    Scenario scenario = Scenario::Echo;
+    std::string scenarioName = "echo";
+    int clients = 100;
+    int threads = 2;
+    int window = 1;
+    int rooms = 10;
+    int maxHandshakes = 256;
+    double duration = 10;
+    double warmup = 1;
+    double timeout = 30;
+    double connectRate = 2000;
+    size_t payload = 32;
+    std::vector<in_addr> sourceAddresses;
+    bool holdUntilStdinCloses = false;
+    bool json = false;
+
+    bool polling() const { return scenario == Scenario::Polling; }
+    bool broadcasting() const
+    {
+        return scenario == Scenario::Broadcast || scenario == Scenario::Rooms;
+    }
+};
+
+enum ErrorKind : int {
+    ErrSocket,
+    ErrConnectRefused,
+    ErrConnectFailed,
+    ErrHandshake,
+    ErrConnectError,
+    ErrUnexpectedClose,
+    ErrTimeout,
+    ErrProtocol,
+    ErrHttp,
+    ErrorKindCount
+};
+extern const char *const errorKindNames[ErrorKindCount];
+
+// Log-linear buckets over nanoseconds: exact below 128 ns, then 64 buckets per power of two,
+// so any recorded value is off by at most 1/128 of itself once read back as a bucket middle.
+class Histogram
+{
+public:
+    static constexpr int SubBits = 6;
+    static constexpr int Buckets = (48 - SubBits) * (1 << SubBits) + (1 << SubBits);
+
+    void record(int64_t ns)
+    {
+        const uint64_t v = ns < 0 ? 0 : uint64_t(ns);
+        ++m_counts[index(v)];
+        ++m_count;
+        m_sum += v;
+        if (v > m_max)
+            m_max = v;
+        if (v < m_min)
+            m_min = v;
+    }
+    void merge(const Histogram &other);
+    uint64_t count() const { return m_count; }
+    // Nanoseconds at quantile q (0..1).
+    double quantile(double q) const;
+    double mean() const { return m_count ? double(m_sum) / double(m_count) : 0; }
+    uint64_t max() const { return m_max; }
+    uint64_t min() const { return m_count ? m_min : 0; }
+
+private:
+    static int index(uint64_t v)
+    {
+        constexpr uint64_t limit = uint64_t(1) << 47;
+        if (v >= limit)
+            v = limit - 1;
+        if (v < (uint64_t(2) << SubBits))
+            return int(v);
+        const int msb = 63 - __builtin_clzll(v);
+        const int e = msb - SubBits;
+        return (e << SubBits) + int(v >> e);
+    }
+    static double middle(int idx);
+
+    std::vector<uint64_t> m_counts = std::vector<uint64_t>(Buckets);
+    uint64_t m_count = 0;
+    uint64_t m_sum = 0;
+    uint64_t m_max = 0;
+    uint64_t m_min = UINT64_MAX;
+};
+
+struct Stats
+{
+    uint64_t errors[ErrorKindCount] = {};
+    uint64_t ops = 0;
+    uint64_t deliveries = 0;
+    uint64_t expectedDeliveries = 0;
+    uint64_t missing = 0;
+    uint64_t broadcastsIssued = 0;
+    Histogram latency;
+    Histogram delivery;
+
+    void merge(const Stats &other);
+    uint64_t errorsTotal() const;
+};
+
+enum Phase : int { PhaseConnect, PhaseRun, PhaseDrain, PhaseStop };
+
+// One broadcast in flight. The sender's thread fills it before emitting; any thread that
+// receives the matching "bcast" counts itself off with `remaining`.
+struct BroadcastSlot
+{
+    std::atomic<int64_t> seq {-1};
+    std::atomic<int64_t> sendNs {0};
+    std::atomic<int64_t> doneNs {0};
+    std::atomic<int> remaining {0};
+    std::atomic<bool> measured {false};
+};
+
+struct Shared
+{
+    explicit Shared(const Options &o);
+
+    static constexpr int SlotCount = 4096;
+
+    const Options &options;
+    std::atomic<int> phase {PhaseConnect};
+    std::atomic<int64_t> windowStart {INT64_MAX};
+    std::atomic<int64_t> windowEnd {INT64_MAX};
+    std::atomic<int> ready {0};
+    std::atomic<int> unresolved {0};
+    std::atomic<int> drainedWorkers {0};
+    std::atomic<int> senderEventFd {-1};
+    std::unique_ptr<std::atomic<int>[]> roomReady;
+    std::unique_ptr<BroadcastSlot[]> slots;
+};
+
+int64_t nowNs();
+
+} // namespace loadgen

@@ -1,0 +1,92 @@
+#include "loadgen.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+namespace loadgen {
+
+const char *const errorKindNames[ErrorKindCount] = {"socket", "connect_refused", "connect_failed",
+    "handshake", "connect_error", "unexpected_close", "timeout", "protocol", "http"};
+
+int64_t nowNs()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void Histogram::merge(const Histogram &other)
+{
+    for (int i = 0; i < Buckets; ++i)
+        m_counts[size_t(i)] += other.m_counts[size_t(i)];
+    m_count += other.m_count;
+    m_sum += other.m_sum;
+    if (other.m_max > m_max)
+        m_max = other.m_max;
+    if (other.m_min < m_min)
+        m_min = other.m_min;
+}
+
+double Histogram::middle(int idx)
+{
+    if (idx < (2 << SubBits))
+        return idx;
+    const int e = (idx >> SubBits) - 1;
+    const uint64_t mantissa = uint64_t(idx - (e << SubBits));
+    const double low = double(mantissa << e);
+    return low + double(uint64_t(1) << e) / 2;
+}
+
+double Histogram::quantile(double q) const
+{
+    if (m_count == 0)
+        return 0;
+    const auto rank = uint64_t(std::ceil(q * double(m_count)));
+    uint64_t seen = 0;
+    for (int i = 0; i < Buckets; ++i) {
+        seen += m_counts[size_t(i)];
+        if (seen >= rank && seen > 0) {
+            // The extremes are known exactly; a bucket middle must not step past them.
+            const double v = middle(i);
+            if (v > double(m_max))
+                return double(m_max);
+            if (v < double(min()))
+                return double(min());
+            return v;
+        }
+    }
+    return double(m_max);
+}
+
+void Stats::merge(const Stats &other)
+{
+    for (int i = 0; i < ErrorKindCount; ++i)
+        errors[i] += other.errors[i];
+    ops += other.ops;
+    deliveries += other.deliveries;
+    expectedDeliveries += other.expectedDeliveries;
+    missing += other.missing;
+    broadcastsIssued += other.broadcastsIssued;
+    latency.merge(other.latency);
+    delivery.merge(other.delivery);
+}
+
+uint64_t Stats::errorsTotal() const
+{
+    uint64_t total = 0;
+    for (uint64_t e : errors)
+        total += e;
+    return total;
+}
+
+Shared::Shared(const Options &o)
+    : options(o)
+    , roomReady(std::make_unique<std::atomic<int>[]>(size_t(std::max(o.rooms, 1))))
+    , slots(std::make_unique<BroadcastSlot[]>(SlotCount))
+{
+    for (int i = 0; i < std::max(o.rooms, 1); ++i)
+        roomReady[size_t(i)].store(0);
+}
+
+} // namespace loadgen
