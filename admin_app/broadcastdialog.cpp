@@ -7,6 +7,7 @@
 
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qlocale.h>
 #include <QtGui/qfontdatabase.h>
 #include <QtWidgets/qboxlayout.h>
 #include <QtWidgets/qcombobox.h>
@@ -18,9 +19,22 @@
 #include <QtWidgets/qplaintextedit.h>
 #include <QtWidgets/qpushbutton.h>
 
+#include <QSocketIo/socketclient.h>
+
 #include <set>
 
 namespace AdminApp {
+
+namespace {
+
+// The file is read whole into memory, on the UI thread: bounded even when the server's limit is
+// not known (yet).
+constexpr qint64 kUnknownLimitMaxSize = 100 * 1024 * 1024;
+// Room for the rest of the event's packet (namespace, target, event name, JSON arguments, the
+// placeholder of the attachment) besides its own text.
+constexpr qint64 kPacketMargin = 1024;
+
+} // namespace
 
 BroadcastDialog::BroadcastDialog(AdminClient *client, QWidget *parent)
     : QDialog(parent)
@@ -32,6 +46,7 @@ BroadcastDialog::BroadcastDialog(AdminClient *client, QWidget *parent)
     , m_args(new QPlainTextEdit(this))
     , m_error(new QLabel(this))
     , m_file(new QLineEdit(this))
+    , m_fileSize(new QLabel(this))
     , m_clearFile(new QPushButton(tr("C&lear"), this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
 {
@@ -50,6 +65,8 @@ BroadcastDialog::BroadcastDialog(AdminClient *client, QWidget *parent)
     m_args->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_args->setPlaceholderText(tr("[\"hello\", {\"count\": 1}]  or one value, e.g. {\"a\": 1}"));
     m_args->setTabChangesFocus(true);
+    // Errors quote the JSON typed and the file's name: shown as they are, never as markup.
+    m_error->setTextFormat(Qt::PlainText);
     m_error->setWordWrap(true);
     m_error->setStyleSheet(QStringLiteral("color: #b00020;"));
     m_file->setReadOnly(true);
@@ -60,6 +77,8 @@ BroadcastDialog::BroadcastDialog(AdminClient *client, QWidget *parent)
     connect(m_clearFile, &QPushButton::clicked, this, [this] { setAttachment({}); });
     auto *fileRow = new QHBoxLayout;
     fileRow->addWidget(m_file, 1);
+    m_fileSize->setTextFormat(Qt::PlainText);
+    fileRow->addWidget(m_fileSize);
     fileRow->addWidget(browse);
     fileRow->addWidget(m_clearFile);
 
@@ -101,6 +120,8 @@ BroadcastDialog::BroadcastDialog(AdminClient *client, QWidget *parent)
     connect(m_targetValue, &QComboBox::currentTextChanged, this, &BroadcastDialog::validate);
     connect(m_event, &QLineEdit::textChanged, this, &BroadcastDialog::validate);
     connect(m_args, &QPlainTextEdit::textChanged, this, &BroadcastDialog::validate);
+    // The server's message size limit arrives with the connection.
+    connect(m_client, &AdminClient::stateChanged, this, &BroadcastDialog::validate);
 
     fillNamespaces();
     fillTargets();
@@ -193,13 +214,55 @@ void BroadcastDialog::setAttachment(const QString &fileName)
 {
     m_file->setText(fileName);
     m_clearFile->setEnabled(!fileName.isEmpty());
+    const QFileInfo info(fileName);
     if (fileName.isEmpty()) {
         m_file->setToolTip(QString());
+        m_fileSize->clear();
     } else {
-        m_file->setToolTip(
-            tr("Sent as one more argument, binary (%1 bytes)").arg(QFileInfo(fileName).size()));
+        m_file->setToolTip(tr("Sent as one more argument, binary (%1 bytes)").arg(info.size()));
+        m_fileSize->setText(info.isFile() ? QLocale().formattedDataSize(info.size()) : QString());
     }
     validate();
+}
+
+QString BroadcastDialog::attachmentInfo() const
+{
+    return m_fileSize->text();
+}
+
+qint64 BroadcastDialog::maxAttachmentSize() const
+{
+    const qint64 maxPayload = m_client->maxPayload();
+    if (maxPayload <= 0)
+        return kUnknownLimitMaxSize;
+    // A larger message is not refused politely: the server drops it and closes the connection.
+    const qint64 packet = kPacketMargin + m_args->toPlainText().toUtf8().size()
+        + eventName().toUtf8().size() + nsp().toUtf8().size() + filter().toUtf8().size();
+    qint64 room = maxPayload - packet;
+    // Long-polling carries binary as "b" + base64: 4 characters per 3 bytes.
+    const QSocketIo::SocketClient *socket = m_client->socketClient();
+    if (socket && socket->transport() == u"polling")
+        room = (room - 1) / 4 * 3;
+    return qMax<qint64>(0, room);
+}
+
+QString BroadcastDialog::attachmentError() const
+{
+    const QString fileName = attachment();
+    if (fileName.isEmpty())
+        return {};
+    const QFileInfo info(fileName);
+    if (!info.exists())
+        return tr("The file %1 does not exist.").arg(fileName);
+    // Devices, FIFOs and directories have no size to check, and some never end (/dev/zero).
+    if (!info.isFile())
+        return tr("%1 is not a regular file.").arg(fileName);
+    const qint64 max = maxAttachmentSize();
+    if (info.size() > max) {
+        return tr("The file is too big (%1): the server takes at most %2 in one message.")
+            .arg(QLocale().formattedDataSize(info.size()), QLocale().formattedDataSize(max));
+    }
+    return {};
 }
 
 QString BroadcastDialog::attachment() const
@@ -226,15 +289,19 @@ void BroadcastDialog::validate()
 {
     QString error;
     const ParsedArguments parsed = parseArguments(m_args->toPlainText());
+    const QString fileError = attachmentError();
     if (!parsed.ok)
         error = parsed.error;
+    else if (!fileError.isEmpty())
+        error = fileError;
     else if (eventName().isEmpty())
         error = tr("Enter an event name.");
     else if (target() != Target::All && filter().isEmpty())
         error = target() == Target::Room ? tr("Enter a room.") : tr("Enter a socket id.");
     // An empty event name is the normal state of a fresh dialog, not worth a red line.
-    m_error->setText(parsed.ok ? QString() : error);
-    m_error->setVisible(!parsed.ok);
+    const bool shown = !parsed.ok || !fileError.isEmpty();
+    m_error->setText(shown ? error : QString());
+    m_error->setVisible(shown);
     sendButton()->setEnabled(error.isEmpty());
 }
 
@@ -252,13 +319,25 @@ void BroadcastDialog::accept()
         return;
     QVariantList args = parsed.args;
     if (!attachment().isEmpty()) {
+        // Checked again before reading: the file may have changed since it was chosen.
+        const QString fileError = attachmentError();
+        if (!fileError.isEmpty()) {
+            validate();
+            return;
+        }
         QFile file(attachment());
         if (!file.open(QIODevice::ReadOnly)) {
             m_error->setText(tr("Cannot read %1: %2").arg(attachment(), file.errorString()));
             m_error->setVisible(true);
             return;
         }
-        args.append(file.readAll());
+        // No more than was checked, should the file grow meanwhile.
+        const qint64 size = file.size();
+        if (size > maxAttachmentSize()) {
+            validate();
+            return;
+        }
+        args.append(file.read(size));
     }
     if (!m_client->emitEvent(nsp(), filter(), eventName(), args)) {
         m_error->setText(tr("Not sent: the connection is down or the server is read-only."));

@@ -15,7 +15,7 @@ class AdminClient;
 
 // "Emit…": one event to every socket of a namespace, a room, or one socket, with JSON arguments
 // and optionally a file as one more, binary, argument. Send stays disabled while the JSON does
-// not parse.
+// not parse, and while the file is not a regular file or too big for the server's messages.
 class BroadcastDialog : public QDialog
 {
     Q_OBJECT
@@ -35,6 +35,11 @@ public:
     void setArgumentsText(const QString &json);
     void setAttachment(const QString &fileName); // empty: none
     QString attachment() const;
+    // The attached file's size as shown; empty without one.
+    QString attachmentInfo() const;
+    // The largest file the server takes with this event in one message: its maxPayload less the
+    // rest of the packet (and base64 over long-polling), or 100 MB when the limit is unknown.
+    qint64 maxAttachmentSize() const;
 
     bool isInputValid() const;
     QString errorText() const;
@@ -49,6 +54,7 @@ private:
     void fillTargets();
     void validate();
     void chooseFile();
+    QString attachmentError() const;
 
     AdminClient *m_client;
     QComboBox *m_nsp;
@@ -58,6 +64,7 @@ private:
     QPlainTextEdit *m_args;
     QLabel *m_error;
     QLineEdit *m_file;
+    QLabel *m_fileSize;
     QPushButton *m_clearFile;
     QDialogButtonBox *m_buttons;
 };

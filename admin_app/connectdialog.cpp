@@ -44,6 +44,10 @@ ConnectDialog::ConnectDialog(QWidget *parent)
     form->addRow(QString(), m_websocketOnly);
     form->addRow(QString(), m_ignoreTls);
 
+    m_message->setObjectName(QStringLiteral("connectError"));
+    // The server's error message, as it is: markup in it is not rendered (rich text would load
+    // images, even from local paths such as /dev/zero).
+    m_message->setTextFormat(Qt::PlainText);
     m_message->setWordWrap(true);
     m_message->setVisible(false);
     m_message->setStyleSheet(QStringLiteral("color: #b00020;"));
@@ -94,10 +98,12 @@ ConnectionSettings ConnectDialog::settings() const
     s.password = m_password->text();
     s.websocketOnly = m_websocketOnly->isChecked();
     s.ignoreTlsErrors = m_ignoreTls->isChecked();
-    // A session belongs to one server and one login: a typed password asks for a new one.
-    if (s.url != m_initial.url || s.nsp != m_initial.nsp || s.username != m_initial.username
-        || !s.password.isEmpty())
-        s.sessionId.clear();
+    // A session belongs to one server endpoint (URL, path and admin namespace) and one login: it
+    // is dropped when any of them changed, and a typed password asks for a new one. Compared
+    // exactly, as ConnectionSettings does: unchanged fields come back as they were given.
+    if (s.url != m_initial.url || s.path != m_initial.path || s.nsp != m_initial.nsp
+        || s.username != m_initial.username || !s.password.isEmpty())
+        s.clearSession();
     return s;
 }
 

@@ -12,7 +12,8 @@ class QLineEdit;
 namespace AdminApp {
 
 // Where and as whom to connect. The password is kept only in this dialog and the settings it
-// returns; a session id the server issued before is passed on unless the login changed.
+// returns; a session id the server issued before is passed on unless the server (URL, path,
+// admin namespace) or the login changed.
 class ConnectDialog : public QDialog
 {
     Q_OBJECT

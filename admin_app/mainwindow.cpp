@@ -75,6 +75,10 @@ MainWindow::MainWindow(QWidget *parent)
     m_tabs->insertTab(EventLogTab, m_eventLog, icon(QStringLiteral("events")), tr("&Event Log"));
 
     m_banner->setObjectName(QStringLiteral("banner"));
+    // The banner quotes the server's error messages: plain text, never markup (rich text would
+    // load images, even from local paths such as /dev/zero).
+    m_banner->setTextFormat(Qt::PlainText);
+    m_stateLabel->setTextFormat(Qt::PlainText);
     m_banner->setWordWrap(true);
     m_banner->setMargin(8);
     m_banner->setVisible(false);

@@ -159,9 +159,13 @@ void RoomsPage::disconnectAll()
         return;
     const QString nsp = current.data(NamespaceRole).toString();
     const QString room = current.data(RoomRole).toString();
-    const auto answer = QMessageBox::question(this, tr("Disconnect All in Room"),
-        tr("Disconnect every socket in room “%1” of namespace %2?").arg(room, nsp));
-    if (answer == QMessageBox::Yes)
+    QMessageBox box(QMessageBox::Question, tr("Disconnect All in Room"),
+        tr("Disconnect every socket in room “%1” of namespace %2?").arg(room, nsp),
+        QMessageBox::Yes | QMessageBox::No, this);
+    // Room and namespace names come from the server's clients: shown as they are, never as
+    // markup (rich text would load images, even from local paths such as /dev/zero).
+    box.setTextFormat(Qt::PlainText);
+    if (box.exec() == QMessageBox::Yes)
         m_client->disconnectSockets(nsp, false, room);
 }
 

@@ -65,6 +65,11 @@ ServerCard::ServerCard(const ServersModel *model, const QString &serverId, QWidg
     titleFont.setBold(true);
     m_title->setFont(titleFont);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_title->setObjectName(QStringLiteral("serverTitle"));
+    // Title and health are markup built here around escaped server data. Said so explicitly: the
+    // guess (Qt::AutoText) would show an escaped "a&amp;b" as is when no tag follows it.
+    m_title->setTextFormat(Qt::RichText);
+    m_health->setTextFormat(Qt::RichText);
 
     auto *header = new QHBoxLayout;
     header->addWidget(m_title, 1);
@@ -117,6 +122,7 @@ ServerCard::ServerCard(const ServersModel *model, const QString &serverId, QWidg
 QLabel *ServerCard::addFigure(QGridLayout *grid, int row, int column, const QString &caption)
 {
     auto *value = new QLabel(this);
+    value->setTextFormat(Qt::PlainText);
     QFont font = value->font();
     font.setPointSizeF(font.pointSizeF() * 1.5);
     value->setFont(font);

@@ -99,6 +99,18 @@
         <source>Several values: write the arguments as one JSON array, [first, second]</source>
         <translation>Mehrere Werte: Schreiben Sie die Argumente als ein JSON-Array, [erstes, zweites]</translation>
     </message>
+    <message>
+        <source>The file %1 does not exist.</source>
+        <translation>Die Datei %1 existiert nicht.</translation>
+    </message>
+    <message>
+        <source>%1 is not a regular file.</source>
+        <translation>%1 ist keine reguläre Datei.</translation>
+    </message>
+    <message>
+        <source>The file is too big (%1): the server takes at most %2 in one message.</source>
+        <translation>Die Datei ist zu groß (%1): Der Server nimmt höchstens %2 in einer Nachricht an.</translation>
+    </message>
 </context>
 <context>
     <name>AdminApp::ConnectDialog</name>

@@ -28,8 +28,8 @@
         <translation>nom de l’événement</translation>
     </message>
     <message>
-        <source>["hello", {"count": 1}]  or one value, e.g. {"a": 1}</source>
-        <translation>["bonjour", {"count": 1}]  ou une seule valeur, p. ex. {"a": 1}</translation>
+        <source>[&quot;hello&quot;, {&quot;count&quot;: 1}]  or one value, e.g. {&quot;a&quot;: 1}</source>
+        <translation>[&quot;bonjour&quot;, {&quot;count&quot;: 1}]  ou une seule valeur, p. ex. {&quot;a&quot;: 1}</translation>
     </message>
     <message>
         <source>no file</source>
@@ -98,6 +98,18 @@
     <message>
         <source>Several values: write the arguments as one JSON array, [first, second]</source>
         <translation>Plusieurs valeurs : écrivez les arguments comme un seul tableau JSON, [premier, second]</translation>
+    </message>
+    <message>
+        <source>The file %1 does not exist.</source>
+        <translation>Le fichier %1 n’existe pas.</translation>
+    </message>
+    <message>
+        <source>%1 is not a regular file.</source>
+        <translation>%1 n’est pas un fichier ordinaire.</translation>
+    </message>
+    <message>
+        <source>The file is too big (%1): the server takes at most %2 in one message.</source>
+        <translation>Le fichier est trop volumineux (%1) : le serveur accepte au plus %2 par message.</translation>
     </message>
 </context>
 <context>
@@ -241,7 +253,10 @@
     <name>AdminApp::EventLogModel</name>
     <message numerus="yes">
         <source>&lt;binary %n bytes&gt;</source>
-        <translation><numerusform>&lt;binaire, %n octet&gt;</numerusform><numerusform>&lt;binaire, %n octets&gt;</numerusform></translation>
+        <translation>
+            <numerusform>&lt;binaire, %n octet&gt;</numerusform>
+            <numerusform>&lt;binaire, %n octets&gt;</numerusform>
+        </translation>
     </message>
     <message>
         <source>received</source>
@@ -633,7 +648,10 @@
     </message>
     <message numerus="yes">
         <source>No statistics for more than %n seconds</source>
-        <translation><numerusform>Aucune statistique depuis plus de %n seconde</numerusform><numerusform>Aucune statistique depuis plus de %n secondes</numerusform></translation>
+        <translation>
+            <numerusform>Aucune statistique depuis plus de %n seconde</numerusform>
+            <numerusform>Aucune statistique depuis plus de %n secondes</numerusform>
+        </translation>
     </message>
     <message>
         <source>Server</source>

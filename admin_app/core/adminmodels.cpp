@@ -1,5 +1,7 @@
 #include "adminmodels.h"
 
+#include <limits>
+
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -42,20 +44,26 @@ QString leafJson(const QVariant &value)
     return QString::fromUtf8(json.mid(1, json.size() - 2));
 }
 
+// Qt 6.4's lupdate loops on a template call inside translate()'s arguments: the count comes in
+// as a plain parameter.
+QString binaryMarker(qint64 size)
+{
+    const int n = int(qMin<qint64>(size, std::numeric_limits<int>::max()));
+    return QCoreApplication::translate("AdminApp::EventLogModel", "<binary %n bytes>", nullptr, n);
+}
+
 void writeJson(QString &out, const QVariant &value, bool indented, int level)
 {
     const QString newline = indented ? QStringLiteral("\n") : QString();
     const auto pad = [&](int n) { return indented ? QString(n * 2, QLatin1Char(' ')) : QString(); };
     if (value.metaType() == QMetaType::fromType<OmittedBinary>()) {
-        out += QCoreApplication::translate("AdminApp::EventLogModel", "<binary %n bytes>", nullptr,
-            int(value.value<OmittedBinary>().size));
+        out += binaryMarker(value.value<OmittedBinary>().size);
         return;
     }
     switch (value.metaType().id()) {
     case QMetaType::QByteArray:
         // Binary is not JSON: shown as a marker so the text stays readable.
-        out += QCoreApplication::translate("AdminApp::EventLogModel", "<binary %n bytes>", nullptr,
-            int(value.toByteArray().size()));
+        out += binaryMarker(value.toByteArray().size());
         return;
     case QMetaType::QVariantList:
     case QMetaType::QStringList: {

@@ -16,9 +16,11 @@
 #include "servercard.h"
 
 #include <QSocketIo/admininstrumentation.h>
+#include <QSocketIo/socketclient.h>
 #include <QSocketIo/socketserver.h>
 
 #include <QtCharts/qlineseries.h>
+#include <QtCore/qdir.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -26,15 +28,25 @@
 #include <QtCore/qprocess.h>
 #include <QtCore/qsettings.h>
 #include <QtCore/qstandardpaths.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qtemporaryfile.h>
+#include <QtCore/qtimer.h>
 #include <QtGui/qaction.h>
+#include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 #include <QtWidgets/qapplication.h>
 #include <QtWidgets/qcheckbox.h>
+#include <QtWidgets/qlabel.h>
 #include <QtWidgets/qlineedit.h>
+#include <QtWidgets/qmessagebox.h>
 #include <QtWidgets/qplaintextedit.h>
 #include <QtWidgets/qpushbutton.h>
 #include <QtWidgets/qtableview.h>
 #include <QtWidgets/qtabwidget.h>
+#include <QtWidgets/qtooltip.h>
+#include <QtWidgets/qtreeview.h>
+
+#include <functional>
 
 using namespace AdminApp;
 using namespace QSocketIo;
@@ -174,6 +186,10 @@ private Q_SLOTS:
     void connectDialogRejectsBadUrl();
     void passwordNotStored();
     void refusedLoginReopensDialog();
+    void connectDialogDropsSessionOfOtherServer();
+    void roomConfirmationIsPlainText();
+    void serverTextIsNotMarkup();
+    void attachmentWithinServerLimit();
     void germanTranslation();
 };
 
@@ -483,6 +499,216 @@ void tst_AdminApp::refusedLoginReopensDialog()
     QSettings stored;
     for (const QString &key : stored.allKeys())
         QVERIFY2(!stored.value(key).toString().contains(u"open-sesame"_s), qPrintable(key));
+}
+
+void tst_AdminApp::connectDialogDropsSessionOfOtherServer()
+{
+    ConnectionSettings saved;
+    saved.url = QUrl(u"http://127.0.0.1:3000"_s);
+    saved.path = u"/socket.io/"_s;
+    saved.nsp = u"/admin"_s;
+    saved.username = u"admin"_s;
+    saved.setSession(u"sid-1"_s);
+    ConnectDialog dialog;
+    dialog.setSettings(saved);
+    QCOMPARE(dialog.settings().sessionId, u"sid-1"_s);
+    QVERIFY(dialog.settings().hasUsableSession());
+
+    // Another path, URL or namespace is another server (or another Socket.IO server on the same
+    // port): the session id must not be sent there.
+    dialog.pathEdit()->setText(u"/other/"_s);
+    QVERIFY(dialog.settings().sessionId.isEmpty());
+    QVERIFY(!dialog.settings().hasUsableSession());
+    dialog.pathEdit()->setText(u"/socket.io/"_s);
+    QCOMPARE(dialog.settings().sessionId, u"sid-1"_s);
+    dialog.urlEdit()->setText(u"http://127.0.0.1:3001"_s);
+    QVERIFY(dialog.settings().sessionId.isEmpty());
+    dialog.urlEdit()->setText(u"http://127.0.0.1:3000"_s);
+    dialog.namespaceEdit()->setText(u"/admin2"_s);
+    QVERIFY(dialog.settings().sessionId.isEmpty());
+    dialog.namespaceEdit()->setText(u"/admin"_s);
+    QCOMPARE(dialog.settings().sessionId, u"sid-1"_s);
+    // Another login, or a password typed, asks for a new session.
+    dialog.userEdit()->setText(u"root"_s);
+    QVERIFY(dialog.settings().sessionId.isEmpty());
+    dialog.userEdit()->setText(u"admin"_s);
+    dialog.passwordEdit()->setText(u"typed"_s);
+    QVERIFY(dialog.settings().sessionId.isEmpty());
+}
+
+void tst_AdminApp::roomConfirmationIsPlainText()
+{
+    AdminClient client;
+    SocketsModel::SocketInfo socket;
+    socket.id = u"s1"_s;
+    socket.nsp = u"/"_s;
+    socket.rooms = {u"s1"_s, u"<b>x</b>"_s};
+    client.sockets()->addSocket(socket);
+    RoomsPage page(&client);
+    page.setCommandsEnabled(true);
+    page.show();
+    const QModelIndex room = client.rooms()->find(u"/"_s, u"<b>x</b>"_s);
+    QVERIFY(room.isValid());
+    page.view()->setCurrentIndex(room);
+    QVERIFY(page.disconnectAllAction()->isEnabled());
+
+    // The box is modal: it is looked at, then answered, from the event loop it runs.
+    QString text;
+    Qt::TextFormat format = Qt::AutoText;
+    bool seen = false;
+    int tries = 0;
+    std::function<void()> inspect = [&] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        if (!box) {
+            if (++tries < 200)
+                QTimer::singleShot(20, inspect);
+            return;
+        }
+        seen = true;
+        text = box->text();
+        format = box->textFormat();
+        box->button(QMessageBox::No)->click();
+    };
+    QTimer::singleShot(0, inspect);
+    page.disconnectAllAction()->trigger();
+    QVERIFY(seen);
+    QVERIFY2(text.contains(u"<b>x</b>"_s), qPrintable(text));
+    QCOMPARE(format, Qt::PlainText);
+}
+
+void tst_AdminApp::serverTextIsNotMarkup()
+{
+    MainWindow window;
+    window.show();
+    // A server's error message with markup: the banner and the login form quote it as text.
+    Q_EMIT window.client()->connectError(u"<b>x</b>"_s);
+    auto *banner = window.findChild<QLabel *>(u"banner"_s);
+    QVERIFY(banner);
+    QCOMPARE(banner->textFormat(), Qt::PlainText);
+    QVERIFY2(window.bannerText().contains(u"<b>x</b>"_s), qPrintable(window.bannerText()));
+    QTRY_VERIFY_WITH_TIMEOUT(visibleConnectDialog(window), kWait);
+    auto *error = visibleConnectDialog(window)->findChild<QLabel *>(u"connectError"_s);
+    QVERIFY(error);
+    QCOMPARE(error->text(), u"<b>x</b>"_s);
+    QCOMPARE(error->textFormat(), Qt::PlainText);
+    visibleConnectDialog(window)->reject();
+
+    // Item tooltips (here the rooms of a socket) are server data too.
+    SocketsModel::SocketInfo socket;
+    socket.id = u"s1"_s;
+    socket.nsp = u"/"_s;
+    socket.rooms = {u"<b>x</b>"_s};
+    window.client()->sockets()->addSocket(socket);
+    window.tabs()->setCurrentWidget(window.connectionsPage());
+    QTableView *view = window.connectionsPage()->view();
+    QTRY_COMPARE_WITH_TIMEOUT(view->model()->rowCount(), 1, kWait);
+    const QModelIndex rooms = view->model()->index(0, SocketsModel::Rooms);
+    view->scrollTo(rooms);
+    const QPoint pos = view->visualRect(rooms).center();
+    QVERIFY(view->viewport()->rect().contains(pos));
+    QHelpEvent help(QEvent::ToolTip, pos, view->viewport()->mapToGlobal(pos));
+    QApplication::sendEvent(view->viewport(), &help);
+    QTRY_VERIFY_WITH_TIMEOUT(QToolTip::isVisible(), kWait);
+    QVERIFY2(QToolTip::text().contains(u"&lt;b&gt;x&lt;/b&gt;"_s), qPrintable(QToolTip::text()));
+    QToolTip::hideText();
+
+    // The dashboard card's title is markup of our own around the escaped server id.
+    ServersModel *servers = window.client()->servers();
+    servers->addStats({{u"serverId"_s, u"a&b"_s}, {u"hostname"_s, u"a&b"_s}});
+    ServerCard *card = window.dashboardPage()->card(u"a&b"_s);
+    QVERIFY(card);
+    auto *title = card->findChild<QLabel *>(u"serverTitle"_s);
+    QVERIFY(title);
+    QCOMPARE(title->textFormat(), Qt::RichText);
+    QCOMPARE(title->text(), u"a&amp;b"_s);
+}
+
+void tst_AdminApp::attachmentWithinServerLimit()
+{
+    SocketServerOptions options;
+    options.maxHttpBufferSize = 100000;
+    SocketServer server(options);
+    AdminInstrumentation admin(&server);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    MainWindow window;
+    window.show();
+    logIn(window, urlOf(server));
+    QTRY_COMPARE_WITH_TIMEOUT(window.client()->maxPayload(), qint64(100000), kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(window.emitAction()->isEnabled(), kWait);
+
+    BroadcastDialog *dialog = window.openBroadcastDialog(u"/"_s);
+    dialog->setEventName(u"file"_s);
+    QVERIFY(dialog->isInputValid());
+    QVERIFY(dialog->maxAttachmentSize() < 100000);
+
+    QTemporaryFile big;
+    QVERIFY(big.open());
+    QVERIFY(big.write(QByteArray(150000, 'x')) == 150000);
+    big.flush();
+    dialog->setAttachment(big.fileName());
+    QVERIFY(!dialog->isInputValid());
+    QVERIFY(!dialog->sendButton()->isEnabled());
+    QVERIFY2(dialog->errorText().contains(u"too big"_s), qPrintable(dialog->errorText()));
+    QVERIFY2(!dialog->attachmentInfo().isEmpty(), "the size is shown");
+    // Pressed all the same (a stale button): nothing is read or sent, the dialog stays.
+    dialog->accept();
+    QVERIFY(dialog->isVisible());
+
+    // Close to the limit is too big as well: the rest of the packet travels with it.
+    QTemporaryFile edge;
+    QVERIFY(edge.open());
+    QVERIFY(edge.write(QByteArray(99990, 'x')) == 99990);
+    edge.flush();
+    dialog->setAttachment(edge.fileName());
+    QVERIFY(!dialog->isInputValid());
+
+    // Not a regular file: refused without reading it.
+    QTemporaryDir dir;
+    dialog->setAttachment(dir.path());
+    QVERIFY(!dialog->isInputValid());
+    QVERIFY2(dialog->errorText().contains(u"regular"_s), qPrintable(dialog->errorText()));
+    if (QFileInfo::exists(u"/dev/zero"_s)) {
+        dialog->setAttachment(u"/dev/zero"_s);
+        QVERIFY(!dialog->isInputValid());
+    }
+
+    QTemporaryFile small;
+    QVERIFY(small.open());
+    QVERIFY(small.write(QByteArray(1000, 'y')) == 1000);
+    small.flush();
+    dialog->setAttachment(small.fileName());
+    QVERIFY2(dialog->isInputValid(), qPrintable(dialog->errorText()));
+    QVERIFY(dialog->errorText().isEmpty());
+    QVERIFY(!dialog->attachmentInfo().isEmpty());
+
+    // The largest file allowed does go through, to a socket of the namespace, and the server
+    // keeps the connection.
+    SocketClient receiver(urlOf(server));
+    QByteArray received;
+    receiver.on(u"file"_s, [&](const QVariantList &args, const Ack &) {
+        if (!args.isEmpty())
+            received = args.last().toByteArray();
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(receiver.isConnected(), kWait);
+    QTemporaryFile largest;
+    QVERIFY(largest.open());
+    const qint64 max = dialog->maxAttachmentSize();
+    QVERIFY(largest.write(QByteArray(max, 'z')) == max);
+    largest.flush();
+    dialog->setAttachment(largest.fileName());
+    QVERIFY2(dialog->isInputValid(), qPrintable(dialog->errorText()));
+    QSignalSpy lost(window.client(), &AdminClient::disconnected);
+    const QPointer<BroadcastDialog> sent(dialog);
+    dialog->sendButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!sent || !sent->isVisible(), kWait);
+    QTRY_COMPARE_WITH_TIMEOUT(received.size(), max, kWait);
+    QCOMPARE(lost.count(), 0);
+    QCOMPARE(window.client()->state(), AdminClient::State::Connected);
+
+    // Without a connection the limit is unknown: files stay capped at 100 MB.
+    AdminClient offline;
+    BroadcastDialog unconnected(&offline);
+    QCOMPARE(unconnected.maxAttachmentSize(), qint64(100) * 1024 * 1024);
 }
 
 void tst_AdminApp::germanTranslation()
