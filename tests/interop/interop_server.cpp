@@ -43,6 +43,12 @@ static void addSocketIoHandlers(SocketServer &io)
         s->join(args.value(0).toString());
         ack({true});
     });
+    // The benchmarks' room fan-out: the sender gets the recipient count, as with "broadcast".
+    root->on(u"room-broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
+        const QString room = args.value(0).toString();
+        root->to(room).emitEvent(u"bcast"_s, {args.value(1)});
+        ack({int(root->adapter()->sockets({room}).size())});
+    });
     root->on(u"leave"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
         s->leave(args.value(0).toString());
         ack({true});
