@@ -348,6 +348,8 @@ void TestSendQueue::webSocketClientCatchesUp()
     options.maxBufferedBytes = 256 * 1024;
     options.slowClientTimeout = 60s; // never reached: the client catches up before
     SocketServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Namespace *nsp = server.of(u"/"_s);
     WsPeer slow;
@@ -360,7 +362,7 @@ void TestSendQueue::webSocketClientCatchesUp()
     EngineSocket *fastEngine = socketOf(nsp, fast.sid)->engineSocket();
     QSignalSpy congestion(slowEngine, &EngineSocket::congestionChanged);
     QStringList reasons;
-    connect(nsp, &Namespace::disconnected, this,
+    connect(nsp, &Namespace::disconnected, &context,
         [&reasons](Socket *, const QString &reason) { reasons.append(reason); });
 
     slow.stopReading();
@@ -422,6 +424,8 @@ void TestSendQueue::webSocketClientStaysSlow()
     options.maxBufferedBytes = 256 * 1024;
     options.slowClientTimeout = 300ms;
     SocketServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Namespace *nsp = server.of(u"/"_s);
     WsPeer slow;
@@ -435,19 +439,19 @@ void TestSendQueue::webSocketClientStaysSlow()
     clock.start();
     qint64 congestedAt = -1; // the last time it went over: the timeout runs from there
     int congestions = 0;
-    connect(
-        slowSocket->engineSocket(), &EngineSocket::congestionChanged, this, [&](bool congested) {
+    connect(slowSocket->engineSocket(), &EngineSocket::congestionChanged, &context,
+        [&](bool congested) {
             if (congested) {
                 congestedAt = clock.elapsed();
                 ++congestions;
             }
         });
     QList<Disconnection> disconnections;
-    connect(slowSocket, &Socket::disconnected, this, [&](const QString &reason) {
+    connect(slowSocket, &Socket::disconnected, &context, [&](const QString &reason) {
         disconnections.append({reason, clock.elapsed()});
     });
     QStringList fastReasons;
-    connect(fastSocket, &Socket::disconnected, this,
+    connect(fastSocket, &Socket::disconnected, &context,
         [&](const QString &reason) { fastReasons.append(reason); });
 
     slow.stopReading();
@@ -491,6 +495,8 @@ void TestSendQueue::pollingClientCatchesUp()
     options.maxBufferedBytes = 64 * 1024;
     options.slowClientTimeout = 60s;
     SocketServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Namespace *nsp = server.of(u"/"_s);
     PollingPeer slow;
@@ -535,6 +541,8 @@ void TestSendQueue::pollingClientStaysSlow()
     options.maxBufferedBytes = 64 * 1024;
     options.slowClientTimeout = 300ms;
     SocketServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Namespace *nsp = server.of(u"/"_s);
     PollingPeer slow;
@@ -546,11 +554,11 @@ void TestSendQueue::pollingClientStaysSlow()
     QElapsedTimer clock;
     clock.start();
     QList<Disconnection> disconnections;
-    connect(slowSocket, &Socket::disconnected, this, [&](const QString &reason) {
+    connect(slowSocket, &Socket::disconnected, &context, [&](const QString &reason) {
         disconnections.append({reason, clock.elapsed()});
     });
     QString engineReason;
-    connect(slowSocket->engineSocket(), &EngineSocket::closed, this,
+    connect(slowSocket->engineSocket(), &EngineSocket::closed, &context,
         [&](const QString &reason) { engineReason = reason; });
 
     int next = 0;
@@ -577,16 +585,18 @@ void TestSendQueue::zeroTimeoutClosesOnNextTurn()
     options.maxBufferedBytes = 1024;
     options.slowClientTimeout = 0ms;
     EngineServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     QPointer<EngineSocket> session;
-    connect(&server, &EngineServer::newConnection, this, [&](EngineSocket *s) { session = s; });
+    connect(&server, &EngineServer::newConnection, &context, [&](EngineSocket *s) { session = s; });
     HttpResult r;
     QVERIFY(httpRequest(server.serverPort(),
         "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &r));
     QCOMPARE(r.status, 200);
     QVERIFY(session);
     QString reason;
-    connect(session, &EngineSocket::closed, this, [&](const QString &why) { reason = why; });
+    connect(session, &EngineSocket::closed, &context, [&](const QString &why) { reason = why; });
 
     QVERIFY(session->send(QByteArray(600, 'a')));
     QVERIFY(!session->isCongested());
@@ -609,9 +619,11 @@ void TestSendQueue::clockStopsBelowBound()
     options.pingInterval = 1000ms;
     options.pingTimeout = 5000ms;
     EngineServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     QPointer<EngineSocket> session;
-    connect(&server, &EngineServer::newConnection, this, [&](EngineSocket *s) { session = s; });
+    connect(&server, &EngineServer::newConnection, &context, [&](EngineSocket *s) { session = s; });
     HttpResult r;
     QVERIFY(httpRequest(server.serverPort(),
         "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &r));
@@ -645,9 +657,11 @@ void TestSendQueue::zeroBoundIsNoBound()
     options.maxBufferedBytes = 0;
     options.slowClientTimeout = 0ms;
     EngineServer server(options);
+    // Receives the signals below: gone before the server, whose destruction still emits.
+    QObject context;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     QPointer<EngineSocket> session;
-    connect(&server, &EngineServer::newConnection, this, [&](EngineSocket *s) { session = s; });
+    connect(&server, &EngineServer::newConnection, &context, [&](EngineSocket *s) { session = s; });
     HttpResult r;
     QVERIFY(httpRequest(server.serverPort(),
         "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &r));
