@@ -40,6 +40,12 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
     // Sockets are taken as soon as they are handshaken; the limit only guards against a burst
     // arriving within one event-loop turn.
     webSockets->setMaxPendingConnections(100000);
+    // Every socket reaches this server through handleConnection() with its whole request head
+    // already read and checked by the ConnectionGate, whose requestTimeout has bounded it (the
+    // TLS handshake included): a handshake timer per upgrade (a QTimer each, costly to stop in
+    // Qt 6.4) would add nothing. Qt 6.4 only starts one for connections to its own listener,
+    // which this server never opens; a negative timeout keeps it so should that change.
+    webSockets->setHandshakeTimeout(-1);
     QObject::connect(
         webSockets, &QWebSocketServer::newConnection, q, [this] { onWebSocketConnected(); });
 }

@@ -4,9 +4,6 @@
 #include "enginesocket_p.h"
 #include "logging_p.h"
 
-#include <QtCore/qcoreevent.h>
-#include <QtCore/qtimer.h>
-
 #include <QtWebSockets/qwebsocket.h>
 #include <optional>
 
@@ -72,35 +69,33 @@ EngineSocketPrivate::~EngineSocketPrivate()
 
 void EngineSocketPrivate::schedulePing()
 {
-    pingTimer.start(int(server->options.pingInterval.count()), Qt::PreciseTimer, this);
+    pingTimer.start(server->options.pingInterval);
 }
 
-void EngineSocketPrivate::timerEvent(QTimerEvent *event)
+void EngineSocketPrivate::onPingTimer()
 {
-    const int id = event->timerId();
-    if (id == pingTimer.timerId()) {
-        pingTimer.stop();
-        enqueue(EngineMessage(Packet::text(PacketType::Ping)));
-        pongTimer.start(int(server->options.pingTimeout.count()), Qt::PreciseTimer, this);
-    } else if (id == pongTimer.timerId()) {
-        pongTimer.stop();
-        onClose(
-            u"ping timeout"_s, u"no pong within %1 ms"_s.arg(server->options.pingTimeout.count()));
-    } else if (id == upgradeTimer.timerId()) {
-        discardProbe(u"upgrade not completed in time"_s);
-    } else if (id == noopTimer.timerId()) {
-        if (heldPoll)
-            releaseHeldPoll();
-    } else if (id == closeTimer.timerId()) {
-        closeTimer.stop();
-        if (!buffer.isEmpty())
-            qCWarning(lcEngine) << "session" << this->id << "closed with" << buffer.size()
-                                << "packets the client did not poll for";
-        onClose(closeReason, u"close timeout"_s);
-    } else if (id == slowTimer.timerId()) {
-        slowTimer.stop();
-        closeSlowClient();
-    }
+    enqueue(EngineMessage(Packet::text(PacketType::Ping)));
+    pongTimer.start(server->options.pingTimeout);
+}
+
+void EngineSocketPrivate::onPongTimeout()
+{
+    onClose(u"ping timeout"_s, u"no pong within %1 ms"_s.arg(server->options.pingTimeout.count()));
+}
+
+void EngineSocketPrivate::onNoopTimer()
+{
+    noopTimer.start(noopInterval); // first: releasing the poll may end the session
+    if (heldPoll)
+        releaseHeldPoll();
+}
+
+void EngineSocketPrivate::onCloseTimeout()
+{
+    if (!buffer.isEmpty())
+        qCWarning(lcEngine) << "session" << id << "closed with" << buffer.size()
+                            << "packets the client did not poll for";
+    onClose(closeReason, u"close timeout"_s);
 }
 
 void EngineSocketPrivate::logTraffic(const char *direction, const Packet &packet) const
@@ -158,7 +153,7 @@ void EngineSocketPrivate::updateCongestion()
                           << "ms unless it catches up";
         // A zero timeout still waits for the next turn, so that a send never ends the session
         // under its caller (a broadcast loop, a handler).
-        slowTimer.start(int(timeout.count()), this);
+        slowTimer.start(timeout);
     } else {
         qCDebug(lcEngine) << "session" << id << "caught up:" << queued << "bytes queued";
         slowTimer.stop();
@@ -390,6 +385,23 @@ void EngineSocketPrivate::setupWebSocket(QWebSocket *socket)
     });
 }
 
+namespace {
+// Deletes its parent, a closing WebSocket, once the close handshake had its time: a child of
+// the socket, so that a socket gone earlier takes its deadline along.
+class CloseDeadline : public QObject
+{
+public:
+    CloseDeadline(QWebSocket *socket, std::chrono::milliseconds timeout)
+        : QObject(socket)
+    {
+        m_timer.start(timeout);
+    }
+
+private:
+    DeadlineTimer m_timer {[this] { parent()->deleteLater(); }};
+};
+} // namespace
+
 void EngineSocketPrivate::closeWebSocket(QWebSocket *socket, QObject *owner)
 {
     // The socket outlives the session until its close handshake is done, so what was written
@@ -397,7 +409,9 @@ void EngineSocketPrivate::closeWebSocket(QWebSocket *socket, QObject *owner)
     QObject::disconnect(socket, nullptr, nullptr, nullptr);
     socket->setParent(owner);
     QObject::connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-    QTimer::singleShot(5000, socket, &QObject::deleteLater);
+    // A deadline rather than QTimer::singleShot(): thousands of sockets closing at once would
+    // each pay a linear search of Qt 6.4's timer list.
+    new CloseDeadline(socket, std::chrono::seconds(5));
     socket->close();
 }
 
@@ -432,7 +446,7 @@ void EngineSocketPrivate::attachProbe(QWebSocket *socket)
 {
     probe = socket;
     setupWebSocket(socket);
-    upgradeTimer.start(int(server->options.upgradeTimeout.count()), this);
+    upgradeTimer.start(server->options.upgradeTimeout);
 }
 
 void EngineSocketPrivate::onProbeText(const QString &text)
@@ -442,7 +456,7 @@ void EngineSocketPrivate::onProbeText(const QString &text)
         probe->sendTextMessage(u"3probe"_s);
         // The client pauses polling before it sends the upgrade packet: let its poll return.
         releaseHeldPoll();
-        noopTimer.start(noopInterval, this);
+        noopTimer.start(noopInterval);
     } else if (text == u"5" && probed) {
         completeUpgrade();
     } else {
@@ -504,7 +518,7 @@ void EngineSocketPrivate::beginClose(const QString &reason)
         return;
     }
     // Wait for the client's next poll to hand it what is queued and the close packet.
-    closeTimer.start(int(server->options.closeTimeout.count()), this);
+    closeTimer.start(server->options.closeTimeout);
 }
 
 void EngineSocketPrivate::onClose(const QString &reason, const QString &description)

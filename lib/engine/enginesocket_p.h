@@ -1,9 +1,9 @@
 #pragma once
 
+#include "deadlinetimers_p.h"
 #include "enginesocket.h"
 #include "httpadapter_p.h"
 
-#include <QtCore/qbasictimer.h>
 #include <QtCore/qpointer.h>
 
 #include <optional>
@@ -47,16 +47,17 @@ public:
     QWebSocket *probe = nullptr; // a WebSocket that is being probed for the upgrade
     bool probed = false; // "2probe" answered
 
-    QBasicTimer pingTimer;
-    QBasicTimer pongTimer;
-    QBasicTimer upgradeTimer;
-    QBasicTimer noopTimer;
-    QBasicTimer closeTimer;
+    DeadlineTimer pingTimer {[this] { onPingTimer(); }};
+    DeadlineTimer pongTimer {[this] { onPongTimeout(); }};
+    DeadlineTimer upgradeTimer {
+        [this] { discardProbe(QStringLiteral("upgrade not completed in time")); }};
+    DeadlineTimer noopTimer {[this] { onNoopTimer(); }};
+    DeadlineTimer closeTimer {[this] { onCloseTimeout(); }};
 
     // The slow-client policy (EngineOptions::maxBufferedBytes, slowClientTimeout).
     bool congested = false;
     qint64 droppedVolatile = 0;
-    QBasicTimer slowTimer; // runs while congested
+    DeadlineTimer slowTimer {[this] { closeSlowClient(); }}; // runs while congested
 
     void onPollGet(Http::Exchange &&exchange);
     void onPollPost(const QByteArray &body, Http::Exchange &&exchange);
@@ -86,6 +87,10 @@ public:
     void completeUpgrade();
     void discardProbe(const QString &why);
     void schedulePing();
+    void onPingTimer();
+    void onPongTimeout();
+    void onNoopTimer(); // releases a poll held during an upgrade, every noopInterval
+    void onCloseTimeout();
     void beginClose(const QString &reason);
     void finishGracefulClose();
     void onClose(const QString &reason, const QString &description = {});
@@ -93,9 +98,6 @@ public:
     // Closes after what was written went out; `owner` (the server) deletes it if the close
     // handshake has not finished by the time the server goes.
     static void closeWebSocket(QWebSocket *socket, QObject *owner);
-
-protected:
-    void timerEvent(QTimerEvent *event) override;
 };
 
 } // namespace QSocketIo

@@ -2,7 +2,6 @@
 
 #include "logging_p.h"
 
-#include <QtCore/qcoreevent.h>
 #include <QtWebSockets/qwebsocket.h>
 
 #include <QtNetwork/qsslsocket.h>
@@ -183,9 +182,9 @@ ConnectionGate::ConnectionGate(QTcpSocket *socket, EngineListener *listener)
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGate::beforeHttp);
     connect(socket, &QTcpSocket::bytesWritten, this, [this] { m_lastActivity.start(); });
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    m_requestTimer.start(int(options.requestTimeout.count()), this);
+    m_requestTimer.start(options.requestTimeout);
     m_lastActivity.start();
-    m_idleTimer.start(int(m_idleLimit), this);
+    m_idleTimer.start(m_idleLimit);
 }
 
 void ConnectionGate::beforeHttp()
@@ -205,21 +204,20 @@ void ConnectionGate::afterHttp()
     m_analyzed = m_socket->bytesAvailable();
 }
 
-void ConnectionGate::timerEvent(QTimerEvent *event)
+void ConnectionGate::onIdleTimer()
 {
-    if (event->timerId() == m_idleTimer.timerId()) {
-        // Restarted only here, not on every read and write.
-        const qint64 idle = m_lastActivity.elapsed();
-        if (idle < m_idleLimit) {
-            m_idleTimer.start(int(m_idleLimit - idle), this);
-            return;
-        }
-        qCDebug(lcEngine) << "closing an idle connection from" << m_socket->peerAddress();
-        m_idleTimer.stop();
-        m_socket->disconnectFromHost();
+    // Restarted only here, not on every read and write.
+    const qint64 idle = m_lastActivity.elapsed();
+    if (idle < m_idleLimit) {
+        m_idleTimer.start(m_idleLimit - idle);
         return;
     }
-    m_requestTimer.stop();
+    qCDebug(lcEngine) << "closing an idle connection from" << m_socket->peerAddress();
+    m_socket->disconnectFromHost();
+}
+
+void ConnectionGate::onRequestTimeout()
+{
     qCDebug(lcEngine) << "closing a connection whose request did not arrive in time from"
                       << m_socket->peerAddress();
     if (m_line.isEmpty() && m_state == State::Head && !m_handed) {
@@ -257,7 +255,7 @@ bool ConnectionGate::analyze(QByteArrayView data)
                 if (data.isEmpty())
                     return true;
                 if (!m_requestTimer.isActive())
-                    m_requestTimer.start(int(m_listener->options().requestTimeout.count()), this);
+                    m_requestTimer.start(m_listener->options().requestTimeout);
             }
             const qsizetype searchFrom = qMax<qsizetype>(0, m_line.size() - 3);
             const qsizetype take = qMin<qsizetype>(data.size(), maxHead + 4 - m_line.size());

@@ -5,10 +5,10 @@
 // QtHttpServer 6.4 lacks (head size, body size, slow heads), honours `Connection: close`, and
 // takes WebSocket upgrades for the engine path away from QtHttpServer to our QWebSocketServer.
 
+#include "deadlinetimers_p.h"
 #include "engineoptions.h"
 #include "httpadapter_p.h"
 
-#include <QtCore/qbasictimer.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
 #include <QtHttpServer/qhttpserver.h>
@@ -118,9 +118,6 @@ class ConnectionGate : public QObject
 public:
     ConnectionGate(QTcpSocket *socket, EngineListener *listener);
 
-protected:
-    void timerEvent(QTimerEvent *event) override;
-
 private:
     enum class State { Head, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailer };
 
@@ -134,6 +131,8 @@ private:
         const QByteArray &contentType = "text/plain; charset=UTF-8");
     void detachFromHttp();
     void handToHttpOnce();
+    void onIdleTimer();
+    void onRequestTimeout();
 
     QTcpSocket *m_socket;
     EngineListener *m_listener;
@@ -145,8 +144,9 @@ private:
     QByteArray m_line; // the head (or chunk-size / trailer line) being accumulated
     qint64 m_remaining = 0; // bytes left in the body or chunk
     qint64 m_bodySize = 0; // chunked bodies: bytes so far
-    QBasicTimer m_requestTimer; // runs from a request's first byte to the end of its body
-    QBasicTimer m_idleTimer; // checks m_lastActivity now and then
+    // Runs from a request's first byte to the end of its body.
+    DeadlineTimer m_requestTimer {[this] { onRequestTimeout(); }};
+    DeadlineTimer m_idleTimer {[this] { onIdleTimer(); }}; // checks m_lastActivity now and then
     QElapsedTimer m_lastActivity;
     qint64 m_idleLimit;
 };

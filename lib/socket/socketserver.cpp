@@ -51,7 +51,7 @@ Client::Client(SocketServerPrivate *server, EngineSocket *connection)
     connect(connection, &EngineSocket::messageReceived, this, &Client::onMessage);
     connect(connection, &EngineSocket::closed, this,
         [this](const QString &reason) { onConnectionClosed(reason); });
-    connectTimer.start(int(server->options.connectTimeout.count()), this);
+    connectTimer.start(server->options.connectTimeout);
 }
 
 Client::~Client()
@@ -59,9 +59,8 @@ Client::~Client()
     server->clients.remove(key);
 }
 
-void Client::timerEvent(QTimerEvent *)
+void Client::onConnectTimeout()
 {
-    connectTimer.stop();
     if (sockets.isEmpty() && connection) {
         qCDebug(lcSocket) << "connection" << connection->id() << "joined no namespace in time";
         connection->close(u"connect timeout"_s);

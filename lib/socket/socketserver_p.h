@@ -5,8 +5,8 @@
 #include "socketserver.h"
 
 #include "../codec/socketiocodec.h"
+#include "../engine/deadlinetimers_p.h"
 
-#include <QtCore/qbasictimer.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qpointer.h>
 
@@ -37,7 +37,7 @@ public:
     // Sockets in their middlewares and connect handlers, by namespace name: a second CONNECT
     // for one of them is a protocol error, and they go when the connection goes.
     QHash<QString, QPointer<Socket>> connecting;
-    QBasicTimer connectTimer;
+    DeadlineTimer connectTimer {[this] { onConnectTimeout(); }};
 
     bool write(const EngineMessages &messages, bool isVolatile = false);
     bool writePacket(const SocketIo::Packet &packet, bool isVolatile = false);
@@ -49,9 +49,7 @@ public:
     // Every namespace gets a DISCONNECT, then the connection closes.
     void disconnectAll(const QString &reason);
     void removeSocket(Socket *socket);
-
-protected:
-    void timerEvent(QTimerEvent *event) override;
+    void onConnectTimeout();
 };
 
 struct PendingAck
