@@ -237,8 +237,9 @@ class Server:
         env["MAX_HTTP_BUFFER_SIZE"] = str(config.max_payload)
         if kind == "ours":
             env.update(config.ours_env)
+            # --bench: the contract alone, as the reference servers serve it.
             argv = [config.ours_bin, "--port", str(self.port),
-                    "--max-payload", str(config.max_payload)]
+                    "--max-payload", str(config.max_payload), "--bench"]
             argv += config.ours_args + list(extra_args)
         elif kind == "node":
             argv = [config.node, os.path.join(BENCH, "servers", "node", "server.mjs")]

@@ -19,8 +19,31 @@
 using namespace QSocketIo;
 using namespace Qt::StringLiterals;
 
+// The benchmarks' contract (bench/README.md), the same in the Node and python reference
+// servers: echo, broadcast, join, room-broadcast on "/".
+static void addBenchContract(Namespace *root)
+{
+    root->on(u"echo"_s,
+        [](Socket *, const QVariantList &args, const Ack &ack) { ack({args.value(0)}); });
+    root->on(u"broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
+        root->emitEvent(u"bcast"_s, {args.value(0)});
+        ack({root->socketsCount()});
+    });
+    root->on(u"join"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
+        s->join(args.value(0).toString());
+        ack({true});
+    });
+    // The sender gets the recipient count, as with "broadcast".
+    root->on(u"room-broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
+        const QString room = args.value(0).toString();
+        root->to(room).emitEvent(u"bcast"_s, {args.value(1)});
+        ack({int(root->adapter()->sockets({room}).size())});
+    });
+}
+
 static void addSocketIoHandlers(SocketServer &io)
 {
+    addBenchContract(io.of(u"/"_s));
     for (const QString &name : {u"/"_s, u"/custom"_s}) {
         QObject::connect(io.of(name), &Namespace::connected, [](Socket *socket) {
             const QVariant auth = socket->handshake().auth;
@@ -33,22 +56,6 @@ static void addSocketIoHandlers(SocketServer &io)
     });
     root->on(u"message-with-ack"_s,
         [](Socket *, const QVariantList &args, const Ack &ack) { ack(args); });
-    root->on(u"echo"_s,
-        [](Socket *, const QVariantList &args, const Ack &ack) { ack({args.value(0)}); });
-    root->on(u"broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
-        root->emitEvent(u"bcast"_s, {args.value(0)});
-        ack({root->socketsCount()});
-    });
-    root->on(u"join"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
-        s->join(args.value(0).toString());
-        ack({true});
-    });
-    // The benchmarks' room fan-out: the sender gets the recipient count, as with "broadcast".
-    root->on(u"room-broadcast"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
-        const QString room = args.value(0).toString();
-        root->to(room).emitEvent(u"bcast"_s, {args.value(1)});
-        ack({int(root->adapter()->sockets({room}).size())});
-    });
     root->on(u"leave"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
         s->leave(args.value(0).toString());
         ack({true});
@@ -151,7 +158,10 @@ int main(int argc, char **argv)
         u"admin-readonly"_s, u"Admin UI without commands (implies --admin)."_s);
     const QCommandLineOption adminProduction(u"admin-production"_s,
         u"Admin UI in production mode: aggregates only (implies --admin)."_s);
-    parser.addOptions({host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
+    const QCommandLineOption bench(u"bench"_s,
+        u"Only the benchmarks' contract (echo, broadcast, join, room-broadcast), without the "
+        "interop tests' extra listeners."_s);
+    parser.addOptions({bench, host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
         corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie, admin,
         adminUser, adminPasswordHash, adminReadonly, adminProduction});
     parser.process(app);
@@ -206,7 +216,10 @@ int main(int argc, char **argv)
     if (parser.isSet(connectTimeout))
         ioOptions.connectTimeout = std::chrono::milliseconds(number(connectTimeout));
     SocketServer io(ioOptions);
-    addSocketIoHandlers(io);
+    if (parser.isSet(bench))
+        addBenchContract(io.of(u"/"_s));
+    else
+        addSocketIoHandlers(io);
     if (parser.isSet(adminUser) != parser.isSet(adminPasswordHash)) {
         std::fprintf(stderr, "--admin-user and --admin-password-hash go together\n");
         return 2;
