@@ -64,8 +64,13 @@ void NamespacePrivate::afterMiddlewares(
     if (!socket)
         return;
     SocketPrivate *sd = socket->d_func();
-    if (client)
+    if (client) {
         client->connecting.remove(name);
+        // Qt 6.4 hashes keep room for 48 entries once used: about 2 KB per connection, for a
+        // table that stays empty for the rest of the connection's life.
+        if (client->connecting.isEmpty())
+            client->connecting = {};
+    }
     if (!client || !client->connection || sd->state == SocketPrivate::State::Closed
         || client->connection->state() != EngineSocket::State::Open) {
         sd->state = SocketPrivate::State::Closed;
