@@ -16,18 +16,39 @@ InMemoryAdapter::InMemoryAdapter(Namespace *ns)
 {
 }
 
+bool InMemoryAdapter::isInRoom(const QString &sid, const QString &room) const
+{
+    const auto it = m_sids.constFind(sid);
+    if (it == m_sids.cend())
+        return false;
+    return room == sid ? it->inOwnRoom : it->rooms.contains(room);
+}
+
+const QString *InMemoryAdapter::owner(const QString &room) const
+{
+    const auto it = m_sids.constFind(room);
+    return it != m_sids.cend() && it->inOwnRoom ? &it.key() : nullptr;
+}
+
+bool InMemoryAdapter::roomExists(const QString &room) const
+{
+    return m_rooms.contains(room) || owner(room);
+}
+
 void InMemoryAdapter::addAll(const QString &sid, const QSet<QString> &rooms)
 {
-    QSet<QString> &mine = m_sids[sid];
+    m_sids[sid]; // known from now on, even in no room
     for (const QString &room : rooms) {
-        if (mine.contains(room))
+        if (isInRoom(sid, room))
             continue;
-        mine.insert(room);
-        auto it = m_rooms.find(room);
-        const bool created = it == m_rooms.end();
-        if (created)
-            it = m_rooms.insert(room, {});
-        it->insert(sid);
+        const bool created = !roomExists(room);
+        Member &mine = m_sids[sid];
+        if (room == sid) {
+            mine.inOwnRoom = true;
+        } else {
+            mine.rooms.insert(room);
+            m_rooms[room].insert(sid);
+        }
         if (created)
             Q_EMIT roomCreated(room);
         Q_EMIT roomJoined(room, sid);
@@ -36,23 +57,34 @@ void InMemoryAdapter::addAll(const QString &sid, const QSet<QString> &rooms)
 
 void InMemoryAdapter::del(const QString &sid, const QString &room)
 {
-    auto s = m_sids.find(sid);
-    if (s == m_sids.end() || !s->remove(room))
+    if (!isInRoom(sid, room))
         return;
-    auto r = m_rooms.find(room);
-    if (r != m_rooms.end()) {
-        r->remove(sid);
-        if (r->isEmpty()) {
-            m_rooms.erase(r);
-            Q_EMIT roomDeleted(room);
+    Member &mine = m_sids[sid];
+    if (room == sid) {
+        mine.inOwnRoom = false;
+    } else {
+        mine.rooms.remove(room);
+        auto r = m_rooms.find(room);
+        if (r != m_rooms.end()) {
+            r->remove(sid);
+            if (r->isEmpty())
+                m_rooms.erase(r);
         }
     }
+    if (!roomExists(room))
+        Q_EMIT roomDeleted(room);
     Q_EMIT roomLeft(room, sid);
 }
 
 void InMemoryAdapter::delAll(const QString &sid)
 {
-    const QSet<QString> rooms = m_sids.value(sid);
+    const auto it = m_sids.constFind(sid);
+    if (it == m_sids.cend())
+        return;
+    const bool own = it->inOwnRoom;
+    const QSet<QString> rooms = it->rooms;
+    if (own)
+        del(sid, sid);
     for (const QString &room : rooms)
         del(sid, room);
     m_sids.remove(sid);
@@ -61,8 +93,11 @@ void InMemoryAdapter::delAll(const QString &sid)
 QList<QString> InMemoryAdapter::select(const BroadcastOptions &options) const
 {
     QSet<QString> excluded;
-    for (const QString &room : options.except)
+    for (const QString &room : options.except) {
         excluded.unite(m_rooms.value(room));
+        if (const QString *sid = owner(room))
+            excluded.insert(*sid);
+    }
     QList<QString> ids;
     if (options.rooms.isEmpty()) {
         ids.reserve(m_sids.size());
@@ -73,13 +108,20 @@ QList<QString> InMemoryAdapter::select(const BroadcastOptions &options) const
         return ids;
     }
     QSet<QString> seen;
-    for (const QString &room : options.rooms) {
-        for (const QString &sid : m_rooms.value(room)) {
-            if (!excluded.contains(sid) && !seen.contains(sid)) {
-                seen.insert(sid);
-                ids.append(sid);
-            }
+    const auto take = [&](const QString &sid) {
+        if (!excluded.contains(sid) && !seen.contains(sid)) {
+            seen.insert(sid);
+            ids.append(sid);
         }
+    };
+    for (const QString &room : options.rooms) {
+        if (const QString *sid = owner(room))
+            take(*sid);
+        const auto members = m_rooms.constFind(room);
+        if (members == m_rooms.cend())
+            continue;
+        for (const QString &sid : *members)
+            take(sid);
     }
     return ids;
 }
@@ -116,7 +158,13 @@ QSet<QString> InMemoryAdapter::sockets(const QSet<QString> &rooms) const
 
 QSet<QString> InMemoryAdapter::socketRooms(const QString &sid) const
 {
-    return m_sids.value(sid);
+    const auto it = m_sids.constFind(sid);
+    if (it == m_sids.cend())
+        return {};
+    QSet<QString> rooms = it->rooms;
+    if (it->inOwnRoom)
+        rooms.insert(sid);
+    return rooms;
 }
 
 QSet<QString> InMemoryAdapter::rooms() const
@@ -124,6 +172,10 @@ QSet<QString> InMemoryAdapter::rooms() const
     QSet<QString> all;
     for (auto it = m_rooms.cbegin(); it != m_rooms.cend(); ++it)
         all.insert(it.key());
+    for (auto it = m_sids.cbegin(); it != m_sids.cend(); ++it) {
+        if (it->inOwnRoom)
+            all.insert(it.key());
+    }
     return all;
 }
 

@@ -32,8 +32,21 @@ protected:
     QList<QString> select(const BroadcastOptions &options) const;
 
 private:
-    QHash<QString, QSet<QString>> m_rooms; // room -> socket ids
-    QHash<QString, QSet<QString>> m_sids; // socket id -> rooms
+    // Every socket is in the room named by its id, so that room is not stored: a pair of
+    // one-element sets per socket would cost about 2.7 KB (Qt 6.4 hashes keep room for 48
+    // entries once used). `inOwnRoom` says whether the socket is in it (it may leave it).
+    struct Member
+    {
+        QSet<QString> rooms; // besides its own
+        bool inOwnRoom = false;
+    };
+    bool isInRoom(const QString &sid, const QString &room) const;
+    bool roomExists(const QString &room) const;
+    // The socket whose id names `room`, when it is in it.
+    const QString *owner(const QString &room) const;
+
+    QHash<QString, QSet<QString>> m_rooms; // room -> socket ids, own-id memberships excepted
+    QHash<QString, Member> m_sids; // socket id -> its rooms
 };
 
 } // namespace QSocketIo

@@ -3,6 +3,7 @@
 // WebSocket-only session and reads and writes Socket.IO v5 packets by hand, so the test sees the
 // exact text the server sends. Every server listens on 127.0.0.1 port 0, every wait is bounded.
 
+#include <QSocketIo/adapter.h>
 #include <QSocketIo/socket.h>
 #include <QSocketIo/socketevent.h>
 #include <QSocketIo/socketserver.h>
@@ -367,6 +368,7 @@ class TestSocketServer : public QObject
 
 private slots:
     void initTestCase();
+    void inMemoryAdapterOwnRooms();
 
     void connectToDefaultNamespace();
     void connectToCustomNamespace();
@@ -2179,6 +2181,64 @@ void TestSocketServer::emptyChildNamespacesCleanedUp()
     QVERIFY(refused);
     QCOMPARE(refused->type, 4);
     QTRY_VERIFY_WITH_TIMEOUT(!server.existingNamespace(u"/dyn-2"_s), kWait);
+}
+
+void TestSocketServer::inMemoryAdapterOwnRooms()
+{
+    // Each socket's own-id room is implicit in the in-memory adapter; it must behave as a room
+    // like any other: joined, left, listed, selected, excluded, joined by another socket.
+    SocketServer server;
+    Adapter *adapter = server.of(u"/rooms-unit"_s)->adapter();
+    QSignalSpy created(adapter, &Adapter::roomCreated);
+    QSignalSpy deleted(adapter, &Adapter::roomDeleted);
+    QSignalSpy joined(adapter, &Adapter::roomJoined);
+    QSignalSpy left(adapter, &Adapter::roomLeft);
+    using Set = QSet<QString>;
+
+    adapter->addAll(u"a"_s, {u"a"_s});
+    adapter->addAll(u"b"_s, {u"b"_s, u"lobby"_s});
+    QCOMPARE(created.size(), 3);
+    QCOMPARE(joined.size(), 3);
+    QCOMPARE(adapter->socketRooms(u"a"_s), Set({u"a"_s}));
+    QCOMPARE(adapter->socketRooms(u"b"_s), Set({u"b"_s, u"lobby"_s}));
+    QCOMPARE(adapter->rooms(), Set({u"a"_s, u"b"_s, u"lobby"_s}));
+    QCOMPARE(adapter->sockets({u"a"_s}), Set({u"a"_s}));
+    QCOMPARE(adapter->sockets({u"a"_s, u"lobby"_s}), Set({u"a"_s, u"b"_s}));
+
+    // Joining again changes nothing; another socket may join a socket's own room.
+    adapter->addAll(u"a"_s, {u"a"_s});
+    QCOMPARE(joined.size(), 3);
+    adapter->addAll(u"b"_s, {u"a"_s});
+    QCOMPARE(created.size(), 3); // the room existed
+    QCOMPARE(adapter->sockets({u"a"_s}), Set({u"a"_s, u"b"_s}));
+    QCOMPARE(adapter->socketRooms(u"b"_s), Set({u"a"_s, u"b"_s, u"lobby"_s}));
+
+    // Excluding a socket's room excludes whoever is in it.
+    adapter->addAll(u"c"_s, {u"c"_s});
+    QCOMPARE(adapter->sockets({u"c"_s, u"lobby"_s, u"a"_s}).size(), 3);
+    BroadcastOptions except;
+    except.except = {u"a"_s};
+    adapter->addSockets(except, {u"garden"_s}); // c only: a and b are in room "a"
+    QCOMPARE(adapter->sockets({u"garden"_s}), Set({u"c"_s}));
+
+    // The owner leaves its own room: it goes on existing while b is in it.
+    adapter->del(u"a"_s, u"a"_s);
+    QCOMPARE(adapter->socketRooms(u"a"_s), Set());
+    QCOMPARE(adapter->sockets({u"a"_s}), Set({u"b"_s}));
+    QCOMPARE(deleted.size(), 0);
+    adapter->del(u"b"_s, u"a"_s);
+    QCOMPARE(deleted.size(), 1);
+    QCOMPARE(deleted.last().first().toString(), u"a"_s);
+    QVERIFY(!adapter->rooms().contains(u"a"_s));
+
+    // Leaving everything: every room is left, the own one included, and emptied rooms go.
+    const qsizetype leftBefore = left.size();
+    adapter->delAll(u"b"_s);
+    QCOMPARE(left.size() - leftBefore, 2);
+    QCOMPARE(adapter->socketRooms(u"b"_s), Set());
+    QCOMPARE(adapter->rooms(), Set({u"c"_s, u"garden"_s}));
+    adapter->delAll(u"a"_s); // in no room any more: nothing to announce
+    QCOMPARE(left.size() - leftBefore, 2);
 }
 
 QTEST_GUILESS_MAIN(TestSocketServer)
