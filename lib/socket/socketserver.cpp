@@ -162,12 +162,7 @@ void Client::connectTo(const QString &name, const QVariant &auth)
 
 void Client::removeSocket(Socket *socket)
 {
-    for (auto it = sockets.begin(); it != sockets.end(); ++it) {
-        if (it.value() == socket) {
-            sockets.erase(it);
-            return;
-        }
-    }
+    sockets.removeSocket(socket);
 }
 
 void Client::disconnectAll(const QString &reason)

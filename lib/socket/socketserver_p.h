@@ -9,6 +9,7 @@
 
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qvarlengtharray.h>
 
 namespace QSocketIo {
 
@@ -22,6 +23,52 @@ SocketIo::Packet eventPacket(const QString &nsp, const QString &event, const QVa
 bool isEmittable(const QString &event);
 
 // One Engine.IO connection and the namespace sockets multiplexed on it.
+// A connection's sockets by namespace name. Most connections have one, so no hash: a Qt 6.4
+// hash keeps room for 48 entries once used, about 1.7 KB per connection.
+class SocketsByNamespace
+{
+public:
+    bool isEmpty() const { return m_list.isEmpty(); }
+    Socket *value(const QString &nsp) const
+    {
+        for (const auto &entry : m_list) {
+            if (entry.first == nsp)
+                return entry.second;
+        }
+        return nullptr;
+    }
+    void insert(const QString &nsp, Socket *socket)
+    {
+        for (auto &entry : m_list) {
+            if (entry.first == nsp) {
+                entry.second = socket;
+                return;
+            }
+        }
+        m_list.append({nsp, socket});
+    }
+    void removeSocket(Socket *socket)
+    {
+        for (auto it = m_list.begin(); it != m_list.end(); ++it) {
+            if (it->second == socket) {
+                m_list.erase(it);
+                return;
+            }
+        }
+    }
+    QList<Socket *> values() const
+    {
+        QList<Socket *> list;
+        list.reserve(m_list.size());
+        for (const auto &entry : m_list)
+            list.append(entry.second);
+        return list;
+    }
+
+private:
+    QVarLengthArray<std::pair<QString, Socket *>, 1> m_list;
+};
+
 class Client : public QObject
 {
     Q_OBJECT
@@ -33,7 +80,7 @@ public:
     QPointer<EngineSocket> connection;
     EngineSocket *const key; // the server's key for this client, valid after the connection went
     SocketIo::Decoder decoder;
-    QHash<QString, Socket *> sockets; // by namespace name
+    SocketsByNamespace sockets;
     // Sockets in their middlewares and connect handlers, by namespace name: a second CONNECT
     // for one of them is a protocol error, and they go when the connection goes.
     QHash<QString, QPointer<Socket>> connecting;
