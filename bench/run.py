@@ -237,9 +237,11 @@ class Server:
         env["MAX_HTTP_BUFFER_SIZE"] = str(config.max_payload)
         if kind == "ours":
             env.update(config.ours_env)
-            # --bench: the contract alone, as the reference servers serve it.
+            # --bench: the contract alone, as the reference servers serve it. --epoll: the
+            # library's own event dispatcher (EpollEventDispatcher), which an application
+            # installs with one call; bench/README.md says how to measure without it.
             argv = [config.ours_bin, "--port", str(self.port),
-                    "--max-payload", str(config.max_payload), "--bench"]
+                    "--max-payload", str(config.max_payload), "--bench", "--epoll"]
             argv += config.ours_args + list(extra_args)
         elif kind == "node":
             argv = [config.node, os.path.join(BENCH, "servers", "node", "server.mjs")]

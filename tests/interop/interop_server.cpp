@@ -8,6 +8,7 @@
 
 #include <QSocketIo/admininstrumentation.h>
 #include <QSocketIo/engineserver.h>
+#include <QSocketIo/epolleventdispatcher.h>
 #include <QSocketIo/socket.h>
 #include <QSocketIo/socketserver.h>
 
@@ -126,6 +127,11 @@ static void addSocketIoHandlers(SocketServer &io)
 
 int main(int argc, char **argv)
 {
+    // The dispatcher must be in place before the application object exists.
+    for (int i = 1; i < argc; ++i) {
+        if (qstrcmp(argv[i], "--epoll") == 0)
+            EpollEventDispatcher::installForMainThread();
+    }
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.setApplicationDescription(u"QSocketIo interop test server"_s);
@@ -161,9 +167,11 @@ int main(int argc, char **argv)
     const QCommandLineOption bench(u"bench"_s,
         u"Only the benchmarks' contract (echo, broadcast, join, room-broadcast), without the "
         "interop tests' extra listeners."_s);
-    parser.addOptions({bench, host, port, pingInterval, pingTimeout, maxPayload, connectTimeout,
-        corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie, admin,
-        adminUser, adminPasswordHash, adminReadonly, adminProduction});
+    const QCommandLineOption epoll(
+        u"epoll"_s, u"Run on QSocketIo's epoll event dispatcher instead of Qt's default."_s);
+    parser.addOptions({epoll, bench, host, port, pingInterval, pingTimeout, maxPayload,
+        connectTimeout, corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie,
+        admin, adminUser, adminPasswordHash, adminReadonly, adminProduction});
     parser.process(app);
 
     auto number = [&](const QCommandLineOption &option) {
