@@ -278,10 +278,7 @@ void AdminClient::Private::hookEvents(QSocketIo::SocketClient *c)
         if (info.id.isEmpty() || info.nsp.isEmpty())
             return warnMalformed(QStringLiteral("socket_connected"), args);
         if (!info.connectedAt.isValid()) {
-            const QVariant ts = args.value(1);
-            info.connectedAt = ts.canConvert<double>() && !isString(ts)
-                ? QDateTime::fromMSecsSinceEpoch(qint64(ts.toDouble()), Qt::UTC)
-                : QDateTime::fromString(ts.toString(), Qt::ISODateWithMs);
+            info.connectedAt = parseTimestamp(args.value(1));
         }
         sockets->addSocket(info);
     });

@@ -152,6 +152,8 @@ QString jsonText(const QVariant &value, bool indented)
     return out;
 }
 
+} // namespace
+
 // The protocol's timestamps: ISO-8601 text (ours, and Node's Date objects once serialized) or
 // epoch milliseconds (Node, in a few places).
 QDateTime parseTimestamp(const QVariant &value)
@@ -181,6 +183,8 @@ QDateTime parseTimestamp(const QVariant &value)
         return {};
     }
 }
+
+namespace {
 
 bool isNumber(const QVariant &v)
 {

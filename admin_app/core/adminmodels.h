@@ -34,6 +34,9 @@ struct OmittedBinary
     qint64 size = 0;
 };
 
+// The protocol's timestamps: ISO-8601 text, or epoch milliseconds (Node, in a few places).
+QDateTime parseTimestamp(const QVariant &value);
+
 // One line per server of the cluster, from server_stats; keeps a history of samples for charts.
 class ServersModel : public QAbstractTableModel
 {
