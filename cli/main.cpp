@@ -91,9 +91,48 @@ QString usageText()
            "  leave <nsp> <room> [--filter SID_OR_ROOM]\n"
            "  disconnect <nsp> [--filter SID_OR_ROOM] [--close]\n"
            "emit, join, leave and disconnect need a server that is not read-only. json-args\n"
-           "that are not valid JSON are sent as strings.\n"
+           "that are not valid JSON are sent as strings. Arguments that start with a single\n"
+           "dash (socket ids such as -Xk2..., negative numbers) are arguments, not options;\n"
+           "everything after -- is an argument too.\n"
            "exit codes: 0 done, 1 error, 2 bad arguments, 3 refused, 4 timeout, 5 not offered\n"
            "by the server\n"_s;
+}
+
+// QCommandLineParser reads every argument that starts with a dash as an option, but socket
+// ids (base64url) and JSON arguments (-5) may start with one. Options here are long ones
+// (--name, --name=value) plus -h; everything else, and everything after "--", is moved
+// behind a "--" so the parser takes it as a positional argument. Values of options that
+// take one are kept with their option, whatever they start with.
+QStringList splitArguments(const QStringList &argv, const QList<QCommandLineOption> &options)
+{
+    QStringList withValue;
+    for (const QCommandLineOption &o : options) {
+        if (!o.valueName().isEmpty())
+            withValue += o.names();
+    }
+    QStringList opts {argv.value(0)};
+    QStringList positional;
+    for (qsizetype i = 1; i < argv.size(); ++i) {
+        const QString &arg = argv.at(i);
+        if (arg == u"--"_s) {
+            positional += argv.mid(i + 1);
+            break;
+        }
+        if (arg == u"-h"_s) {
+            opts += arg;
+        } else if (arg.startsWith(u"--"_s)) {
+            opts += arg;
+            if (!arg.contains(u'=') && withValue.contains(arg.mid(2)) && i + 1 < argv.size())
+                opts += argv.at(++i);
+        } else {
+            positional += arg;
+        }
+    }
+    if (!positional.isEmpty()) {
+        opts += u"--"_s;
+        opts += positional;
+    }
+    return opts;
 }
 
 QString jsonText(const QJsonValue &value)
@@ -247,8 +286,9 @@ int main(int argc, char **argv)
     const QCommandLineOption websocketOnlyOpt(u"websocket-only"_s, u"No polling."_s);
     const QCommandLineOption insecureOpt(u"insecure"_s, u"Accept any TLS certificate."_s);
     const QCommandLineOption caOpt(u"ca"_s, u"PEM CA certificates."_s, u"file"_s);
-    parser.addOptions({helpOpt, urlOpt, nspOpt, userOpt, jsonOpt, timeoutOpt, toOpt, filterOpt,
-        closeOpt, pathOpt, transportsOpt, websocketOnlyOpt, insecureOpt, caOpt});
+    const QList<QCommandLineOption> cliOptions {helpOpt, urlOpt, nspOpt, userOpt, jsonOpt, timeoutOpt,
+        toOpt, filterOpt, closeOpt, pathOpt, transportsOpt, websocketOnlyOpt, insecureOpt, caOpt};
+    parser.addOptions(cliOptions);
 
     auto badArgs = [](const QString &message) {
         printErr(message);
@@ -256,7 +296,7 @@ int main(int argc, char **argv)
         return int(BadArguments);
     };
 
-    if (!parser.parse(app.arguments()))
+    if (!parser.parse(splitArguments(app.arguments(), cliOptions)))
         return badArgs(parser.errorText());
     if (parser.isSet(helpOpt)) {
         printOut(usageText());

@@ -177,6 +177,24 @@ describe('qsocketio-ctl', { timeout: 30_000 }, () => {
             'b leaves green');
     });
 
+    test('arguments that start with a dash are arguments: ids, rooms, negative numbers', async () => {
+        // Socket ids are base64url and one in 32 starts with "-"; the room name stands in
+        // for such an id deterministically.
+        let r = await ctl(['--url', server.url, 'join', '/', '-dash-room', '--filter', a.id]);
+        assert.equal(r.code, 0, r.stderr);
+        await waitSocketState(server, a.id, (s) => s?.rooms.includes('-dash-room'), 'a joins');
+        const got = waitEvent(a, 'score', WAIT_MS);
+        r = await ctl(['--url', server.url, 'emit', '/', 'score', '-5', '-x', '--to', '-dash-room']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(await got, [-5, '-x']);
+        r = await ctl(['--url', server.url, 'leave', '/', '--', '-dash-room', '--filter']);
+        assert.equal(r.code, 2, 'after --, "--filter" is an argument too');
+        r = await ctl(['--url', server.url, '--json', 'leave', '/', '--', '-dash-room']);
+        assert.equal(r.code, 0, r.stderr);
+        await waitSocketState(server, a.id, (s) => s && !s.rooms.includes('-dash-room'),
+            'a leaves');
+    });
+
     test('disconnect disconnects the filtered socket', async () => {
         const reason = waitEvent(b, 'disconnect', WAIT_MS);
         const r = await ctl(['--url', server.url, 'disconnect', '/', '--filter', 'blue']);
