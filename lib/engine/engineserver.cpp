@@ -13,6 +13,10 @@
 #include <QtWebSockets/qwebsocket.h>
 #include <QtWebSockets/qwebsocketserver.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+
 namespace QSocketIo {
 
 using namespace Qt::StringLiterals;
@@ -52,6 +56,7 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
 
 EngineServerPrivate::~EngineServerPrivate()
 {
+    qDeleteAll(std::exchange(retiring, {}));
     if (http)
         EngineMount::of(http)->remove(this);
 }
@@ -378,7 +383,10 @@ void EngineServerPrivate::takeUpgrade(QTcpSocket *socket, const RequestHead &hea
             QString::fromLatin1(errorMessages[verdict.code]), verdict.detail);
         return;
     }
-    webSockets->handleConnection(socket);
+    if (secure)
+        webSockets->handleConnection(socket); // TLS: QWebSocket on the QSslSocket
+    else
+        acceptRawUpgrade(socket, head, query);
 }
 
 bool EngineServerPrivate::takeForeignWebSocket(QWebSocket *ws)
@@ -411,23 +419,87 @@ QByteArray EngineServerPrivate::checkHead(QTcpSocket *socket, const RequestHead 
 void EngineServerPrivate::onWebSocketConnected()
 {
     while (QWebSocket *ws = webSockets->nextPendingConnection())
-        attachWebSocket(ws, true);
+        attachQWebSocket(ws, true);
 }
 
-void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
+void EngineServerPrivate::attachQWebSocket(QWebSocket *ws, bool verified)
 {
-    Q_Q(EngineServer);
     const QUrlQuery query(ws->requestUrl());
-    const QString sid = query.queryItemValue(u"sid"_s);
     const QNetworkRequest request = ws->request();
     Http::HeaderList headers;
     for (const QByteArray &name : request.rawHeaderList())
         headers.append({name, request.rawHeader(name)});
+    QUrl url = ws->requestUrl();
     // QWebSocketServer names every URL ws://; our listeners are all TLS or none.
     const bool secure = options.ssl.has_value();
-    if (!verified
-        && verifyUpgrade(query, headers, ws->peerAddress(), ws->peerPort(), secure).code >= 0) {
-        EngineSocketPrivate::closeWebSocket(ws, q);
+    url.setScheme(secure ? u"https"_s : u"http"_s);
+    const QHostAddress peer = ws->peerAddress();
+    const quint16 peerPort = ws->peerPort();
+    attachWebSocket(new QtWebSocket(ws, options.maxHttpBufferSize), url, query, headers, peer,
+        peerPort, secure, verified);
+}
+
+void EngineServerPrivate::acceptRawUpgrade(
+    QTcpSocket *socket, const RequestHead &head, const QUrlQuery &query)
+{
+    const QHostAddress peer = socket->peerAddress();
+    const quint16 peerPort = socket->peerPort();
+    const QByteArray accept = RawWebSocket::acceptKey(head.header("sec-websocket-key"));
+    const QByteArray version = head.header("sec-websocket-version");
+    if (version != "13" || accept.isEmpty()) {
+        qCDebug(lcEngine) << "refused a WebSocket handshake: version" << version << "key"
+                          << head.header("sec-websocket-key");
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        EngineListener::reject(socket, version != "13" ? 426 : 400, "text/plain; charset=UTF-8",
+            version != "13" ? "unsupported WebSocket version" : "missing or invalid Sec-WebSocket-Key",
+            {{"Sec-WebSocket-Version", "13"}});
+        return;
+    }
+    // Take the descriptor away from QTcpSocket (a duplicate survives its close), with any
+    // bytes that followed the request head.
+    QByteArray unread = socket->readAll();
+    qsizetype start = 0;
+    while (start < unread.size() && (unread[start] == '\r' || unread[start] == '\n'))
+        ++start;
+    const qsizetype headEnd = unread.indexOf("\r\n\r\n", start);
+    unread = headEnd < 0 ? QByteArray() : unread.sliced(headEnd + 4);
+    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    socket->abort();
+    socket->deleteLater();
+    if (fd < 0) {
+        qCWarning(lcEngine) << "cannot take a WebSocket connection:" << strerror(errno);
+        return;
+    }
+    auto *connection = new RawWebSocket(fd, options.maxHttpBufferSize, unread);
+    connection->writeRaw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+        + accept + "\r\n\r\n");
+    QUrl url = QUrl::fromEncoded(head.target);
+    if (url.isRelative()) {
+        url.setScheme(u"http"_s);
+        url.setAuthority(QString::fromLatin1(head.header("host")));
+    }
+    attachWebSocket(connection, url, query, head.headers, peer, peerPort, false, true);
+}
+
+void EngineServerPrivate::retire(WsConnection *connection)
+{
+    connection->setReceiver(nullptr);
+    retiring.insert(connection);
+    connection->shutdown(std::chrono::seconds(5), [this](WsConnection *c) {
+        retiring.remove(c);
+        delete c;
+    });
+}
+
+void EngineServerPrivate::attachWebSocket(WsConnection *connection, const QUrl &url,
+    const QUrlQuery &query, const Http::HeaderList &headers, const QHostAddress &peer,
+    quint16 peerPort, bool secure, bool verified)
+{
+    Q_Q(EngineServer);
+    const QString sid = query.queryItemValue(u"sid"_s);
+    if (!verified && verifyUpgrade(query, headers, peer, peerPort, secure).code >= 0) {
+        retire(connection);
         return;
     }
     if (!sid.isEmpty()) {
@@ -436,21 +508,19 @@ void EngineServerPrivate::attachWebSocket(QWebSocket *ws, bool verified)
         if (!d || d->state != EngineSocket::State::Open || d->isUpgradedOrUpgrading()) {
             // A late or duplicate upgrade must not disturb the session it names.
             qCDebug(lcEngine) << "closing a second WebSocket for session" << sid;
-            EngineSocketPrivate::closeWebSocket(ws, q);
+            retire(connection);
             return;
         }
-        d->attachProbe(ws);
+        d->attachProbe(connection);
         return;
     }
     if (closing) {
-        EngineSocketPrivate::closeWebSocket(ws, q);
+        retire(connection);
         return;
     }
-    QUrl url = ws->requestUrl();
-    url.setScheme(secure ? u"https"_s : u"http"_s);
-    EngineSocket *socket = createSession(
-        makeHandshake(url, query, headers, ws->peerAddress(), ws->peerPort(), secure));
-    socket->d_func()->attachWebSocket(ws);
+    EngineSocket *socket
+        = createSession(makeHandshake(url, query, headers, peer, peerPort, secure));
+    socket->d_func()->attachWebSocket(connection);
     socket->d_func()->schedulePing();
     Q_EMIT q->newConnection(socket);
 }

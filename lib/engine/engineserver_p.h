@@ -3,6 +3,7 @@
 #include "engineserver.h"
 #include "httpadapter_p.h"
 #include "httpgate_p.h"
+#include "wsconnection_p.h"
 
 #include <QtCore/qhash.h>
 #include <QtCore/qpointer.h>
@@ -25,7 +26,7 @@ public:
     bool isEnginePath(const QString &path) const override;
     void takeUpgrade(QTcpSocket *socket, const RequestHead &head) override;
     QByteArray checkHead(QTcpSocket *socket, const RequestHead &head) override;
-    void takeWebSocket(QWebSocket *ws) override { attachWebSocket(ws, false); }
+    void takeWebSocket(QWebSocket *ws) override { attachQWebSocket(ws, false); }
     bool takeForeignWebSocket(QWebSocket *ws) override;
 
     EngineServer *q_ptr;
@@ -34,6 +35,7 @@ public:
     QList<EngineListener *> listeners;
     QWebSocketServer *webSockets = nullptr;
     QHash<QString, EngineSocket *> sessions;
+    QSet<WsConnection *> retiring;
     // Connections on which a long-poll is held, so a second request on the same connection can
     // release it first (QtHttpServer 6.4 does not order responses per connection).
     QHash<QTcpSocket *, EngineSocket *> heldPolls;
@@ -48,7 +50,17 @@ public:
     // `verified`: the upgrade request passed verifyUpgrade() before its handshake. WebSockets
     // that QtHttpServer upgraded by itself are checked here (its answer to a refused request
     // went out already; the socket is then only closed).
-    void attachWebSocket(QWebSocket *ws, bool verified);
+    void attachQWebSocket(QWebSocket *ws, bool verified);
+    // A handshaken WebSocket for the engine's path: a new session, or the probe of an upgrade.
+    // Takes ownership of `connection`.
+    void attachWebSocket(WsConnection *connection, const QUrl &url, const QUrlQuery &query,
+        const Http::HeaderList &headers, const QHostAddress &peer, quint16 peerPort,
+        bool secure, bool verified);
+    // Our own WebSocket handshake on a plain TCP connection (see wsconnection_p.h).
+    void acceptRawUpgrade(QTcpSocket *socket, const RequestHead &head, const QUrlQuery &query);
+    // Closes a connection no session uses any more, gracefully: what it holds goes out, then
+    // the close handshake (5 s at most). The server deletes those still closing when it goes.
+    void retire(WsConnection *connection);
     void mount(QHttpServer *server);
 
     // Validation shared by both transports; returns the error, or -1 when the request is fine.

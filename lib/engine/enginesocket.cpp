@@ -3,8 +3,8 @@
 #include "engineserver_p.h"
 #include "enginesocket_p.h"
 #include "logging_p.h"
+#include "wsconnection_p.h"
 
-#include <QtWebSockets/qwebsocket.h>
 #include <optional>
 
 namespace QSocketIo {
@@ -29,10 +29,11 @@ struct EngineMessage::Data
 {
     EngineIo::Packet packet;
     mutable std::optional<QString> webSocketText;
+    mutable QByteArray webSocketFrame;
 };
 
 EngineMessage::EngineMessage(const EngineIo::Packet &packet)
-    : d(std::make_shared<Data>(Data {packet, std::nullopt}))
+    : d(std::make_shared<Data>(Data {packet, std::nullopt, {}}))
 {
 }
 
@@ -58,13 +59,23 @@ const QString &EngineMessage::webSocketText() const
     return *d->webSocketText;
 }
 
+const QByteArray &EngineMessage::webSocketFrame() const
+{
+    if (d->webSocketFrame.isEmpty()) {
+        d->webSocketFrame = d->packet.binary
+            ? RawWebSocket::frame(0x2, d->packet.data)
+            : RawWebSocket::frame(0x1, EngineIo::encodeTextFrame(d->packet));
+    }
+    return d->webSocketFrame;
+}
+
 EngineSocketPrivate::~EngineSocketPrivate()
 {
     forget();
     if (ws)
-        closeWebSocket(std::exchange(ws, nullptr), server->q_ptr);
+        server->retire(std::exchange(ws, nullptr));
     if (probe)
-        closeWebSocket(std::exchange(probe, nullptr), server->q_ptr);
+        server->retire(std::exchange(probe, nullptr));
 }
 
 void EngineSocketPrivate::schedulePing()
@@ -115,7 +126,7 @@ bool EngineSocketPrivate::enqueue(const EngineMessage &message)
         logTraffic("<-", packet);
     Q_EMIT q_ptr->packetSent(packet.data.size());
     if (transport == Transport::WebSocket) {
-        writeToWebSocket(ws, message);
+        ws->sendMessage(message);
     } else {
         bufferBytes += packet.data.size();
         buffer.append(packet);
@@ -170,22 +181,10 @@ void EngineSocketPrivate::closeSlowClient()
               .arg(server->options.slowClientTimeout.count())
               .arg(server->options.maxBufferedBytes);
     qCWarning(lcEngine).noquote() << "session" << id << "closed as a slow client:" << description;
-    if (QWebSocket *w = std::exchange(ws, nullptr)) {
-        // A client that does not read would not read a close frame either: drop the connection
-        // and what it holds now, rather than keep both through a close handshake.
-        QObject::disconnect(w, nullptr, this, nullptr);
-        w->abort();
-        w->deleteLater();
-    }
+    // A client that does not read would not read a close frame either: drop the connection
+    // and what it holds now, rather than keep both through a close handshake.
+    delete std::exchange(ws, nullptr);
     onClose(u"send buffer full"_s, description);
-}
-
-void EngineSocketPrivate::writeToWebSocket(QWebSocket *socket, const EngineMessage &message)
-{
-    if (message.packet().binary)
-        socket->sendBinaryMessage(message.packet().data);
-    else
-        socket->sendTextMessage(message.webSocketText());
 }
 
 void EngineSocketPrivate::answerPoll(Http::Exchange &exchange, const QByteArray &payload)
@@ -341,93 +340,68 @@ void EngineSocketPrivate::handlePacket(const Packet &packet)
     }
 }
 
-void EngineSocketPrivate::setupWebSocket(QWebSocket *socket)
+void EngineSocketPrivate::wsText(WsConnection *connection, const QByteArray &utf8)
 {
-    socket->setParent(this);
-    socket->setMaxAllowedIncomingMessageSize(quint64(server->options.maxHttpBufferSize));
-    socket->setMaxAllowedIncomingFrameSize(quint64(server->options.maxHttpBufferSize));
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &text) {
-        if (socket == probe)
-            onProbeText(text);
-        else if (socket == ws)
-            onWebSocketText(text);
-    });
-    connect(
-        socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray &bytes) {
-            if (socket == probe)
-                discardProbe(u"binary frame during the probe"_s);
-            else if (socket == ws)
-                onWebSocketBinary(bytes);
-        });
-    connect(socket, &QWebSocket::bytesWritten, this, [this, socket] {
-        Q_Q(EngineSocket);
-        if (socket != ws)
-            return;
-        if (congested)
-            updateCongestion();
-        if (socket->bytesToWrite() == 0)
-            Q_EMIT q->drained();
-    });
-    connect(socket, &QWebSocket::disconnected, this, [this, socket] {
-        if (socket == probe) {
-            discardProbe(u"probe connection closed"_s);
-        } else if (socket == ws) {
-            ws = nullptr;
-            socket->deleteLater();
-            if (socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
-                qCWarning(lcEngine) << "session" << id << "sent a message over maxPayload"
-                                    << server->options.maxHttpBufferSize;
-                onClose(u"transport error"_s, u"message larger than maxPayload"_s);
-            } else {
-                onClose(u"transport close"_s, socket->closeReason());
-            }
-        }
-    });
+    if (connection == probe)
+        onProbeText(utf8);
+    else if (connection == ws)
+        onWebSocketText(utf8);
 }
 
-namespace {
-// Deletes its parent, a closing WebSocket, once the close handshake had its time: a child of
-// the socket, so that a socket gone earlier takes its deadline along.
-class CloseDeadline : public QObject
+void EngineSocketPrivate::wsBinary(WsConnection *connection, const QByteArray &bytes)
 {
-public:
-    CloseDeadline(QWebSocket *socket, std::chrono::milliseconds timeout)
-        : QObject(socket)
-    {
-        m_timer.start(timeout);
+    if (connection == probe)
+        discardProbe(u"binary frame during the probe"_s);
+    else if (connection == ws)
+        onWebSocketBinary(bytes);
+}
+
+void EngineSocketPrivate::wsWritten(WsConnection *connection)
+{
+    Q_Q(EngineSocket);
+    if (connection != ws)
+        return;
+    if (congested)
+        updateCongestion();
+    if (connection->bytesToWrite() == 0)
+        Q_EMIT q->drained();
+}
+
+void EngineSocketPrivate::wsClosed(WsConnection *connection, int code, const QString &reason)
+{
+    if (connection == probe) {
+        discardProbe(u"probe connection closed"_s);
+        return;
     }
-
-private:
-    DeadlineTimer m_timer {[this] { parent()->deleteLater(); }};
-};
-} // namespace
-
-void EngineSocketPrivate::closeWebSocket(QWebSocket *socket, QObject *owner)
-{
-    // The socket outlives the session until its close handshake is done, so what was written
-    // before the close still reaches the client.
-    QObject::disconnect(socket, nullptr, nullptr, nullptr);
-    socket->setParent(owner);
-    QObject::connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-    // A deadline rather than QTimer::singleShot(): thousands of sockets closing at once would
-    // each pay a linear search of Qt 6.4's timer list.
-    new CloseDeadline(socket, std::chrono::seconds(5));
-    socket->close();
+    if (connection != ws)
+        return;
+    ws = nullptr;
+    server->retire(connection);
+    if (code == WsConnection::CloseTooBig) {
+        qCWarning(lcEngine) << "session" << id << "sent a message over maxPayload"
+                            << server->options.maxHttpBufferSize;
+        onClose(u"transport error"_s, u"message larger than maxPayload"_s);
+    } else if (code == WsConnection::CloseProtocolError || code == WsConnection::CloseInvalidData) {
+        qCDebug(lcEngine) << "session" << id << "broke the WebSocket protocol:" << reason;
+        onClose(u"transport error"_s, reason);
+    } else {
+        onClose(u"transport close"_s, reason);
+    }
 }
 
-void EngineSocketPrivate::attachWebSocket(QWebSocket *socket)
+void EngineSocketPrivate::attachWebSocket(WsConnection *connection)
 {
     transport = Transport::WebSocket;
-    ws = socket;
-    setupWebSocket(socket);
-    writeToWebSocket(ws,
+    ws = connection;
+    connection->setReceiver(this);
+    ws->sendMessage(
         EngineMessage(Packet::text(PacketType::Open, server->openPacket(id, /*polling*/ false))));
 }
 
-void EngineSocketPrivate::onWebSocketText(const QString &text)
+void EngineSocketPrivate::onWebSocketText(const QByteArray &utf8)
 {
     Packet packet;
-    const EngineIo::DecodeError error = EngineIo::decodeTextFrame(text.toUtf8(), &packet);
+    const EngineIo::DecodeError error = EngineIo::decodeTextFrame(utf8, &packet);
     if (error != EngineIo::DecodeError::None) {
         qCWarning(lcEngine) << "session" << id
                             << "sent a malformed packet:" << EngineIo::errorString(error);
@@ -442,25 +416,26 @@ void EngineSocketPrivate::onWebSocketBinary(const QByteArray &bytes)
     handlePacket(EngineIo::decodeBinaryFrame(bytes));
 }
 
-void EngineSocketPrivate::attachProbe(QWebSocket *socket)
+void EngineSocketPrivate::attachProbe(WsConnection *connection)
 {
-    probe = socket;
-    setupWebSocket(socket);
+    probe = connection;
+    connection->setReceiver(this);
     upgradeTimer.start(server->options.upgradeTimeout);
 }
 
-void EngineSocketPrivate::onProbeText(const QString &text)
+void EngineSocketPrivate::onProbeText(const QByteArray &text)
 {
-    if (text == u"2probe" && !probed) {
+    if (text == "2probe" && !probed) {
         probed = true;
-        probe->sendTextMessage(u"3probe"_s);
+        probe->sendText("3probe");
         // The client pauses polling before it sends the upgrade packet: let its poll return.
         releaseHeldPoll();
         noopTimer.start(noopInterval);
-    } else if (text == u"5" && probed) {
+    } else if (text == "5" && probed) {
         completeUpgrade();
     } else {
-        discardProbe(u"unexpected packet during the probe: %1"_s.arg(text.left(50)));
+        discardProbe(
+            u"unexpected packet during the probe: %1"_s.arg(QString::fromUtf8(text.left(50))));
     }
 }
 
@@ -474,7 +449,7 @@ void EngineSocketPrivate::completeUpgrade()
     ws = std::exchange(probe, nullptr);
     probed = false;
     for (const Packet &packet : std::as_const(buffer))
-        writeToWebSocket(ws, EngineMessage(packet));
+        ws->sendMessage(EngineMessage(packet));
     buffer.clear();
     bufferBytes = 0;
     if (congested)
@@ -488,9 +463,9 @@ void EngineSocketPrivate::discardProbe(const QString &why)
     upgradeTimer.stop();
     noopTimer.stop();
     probed = false;
-    if (QWebSocket *p = std::exchange(probe, nullptr)) {
+    if (WsConnection *p = std::exchange(probe, nullptr)) {
         qCDebug(lcEngine) << "session" << id << "upgrade abandoned:" << why;
-        closeWebSocket(p, server->q_ptr);
+        server->retire(p);
     }
 }
 
@@ -507,7 +482,7 @@ void EngineSocketPrivate::beginClose(const QString &reason)
     slowTimer.stop();
     closeReason = reason;
     if (transport == Transport::WebSocket) {
-        onClose(reason); // closeWebSocket() lets what was written go out first
+        onClose(reason); // retire() lets what was written go out first
         return;
     }
     if (heldPoll) {
@@ -537,10 +512,10 @@ void EngineSocketPrivate::onClose(const QString &reason, const QString &descript
         Http::Exchange exchange = takeHeldPoll();
         answerPoll(exchange, "1");
     }
-    if (QWebSocket *p = std::exchange(probe, nullptr))
-        closeWebSocket(p, server->q_ptr);
-    if (QWebSocket *w = std::exchange(ws, nullptr))
-        closeWebSocket(w, server->q_ptr);
+    if (WsConnection *p = std::exchange(probe, nullptr))
+        server->retire(p);
+    if (WsConnection *w = std::exchange(ws, nullptr))
+        server->retire(w);
     buffer.clear();
     bufferBytes = 0;
     qCDebug(lcEngine) << "session" << id << "closed:" << reason << description;

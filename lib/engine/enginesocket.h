@@ -43,6 +43,8 @@ public:
     const EngineIo::Packet &packet() const;
     // The WebSocket text frame ("4" + data) as QWebSocket takes it; text packets only.
     const QString &webSocketText() const;
+    // The whole WebSocket frame (header and payload, as a server sends it): text or binary.
+    const QByteArray &webSocketFrame() const;
 
 private:
     struct Data;

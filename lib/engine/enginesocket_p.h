@@ -3,18 +3,17 @@
 #include "deadlinetimers_p.h"
 #include "enginesocket.h"
 #include "httpadapter_p.h"
+#include "wsconnection_p.h"
 
 #include <QtCore/qpointer.h>
 
 #include <optional>
 
-class QWebSocket;
-
 namespace QSocketIo {
 
 class EngineServerPrivate;
 
-class EngineSocketPrivate : public QObject
+class EngineSocketPrivate : public QObject, public WsConnection::Receiver
 {
     Q_OBJECT
     Q_DECLARE_PUBLIC(EngineSocket)
@@ -43,8 +42,8 @@ public:
     // packets are processed in the order the client sent them.
     QPointer<QTcpSocket> postInProgress;
 
-    QWebSocket *ws = nullptr; // the WebSocket transport, once upgraded (or from the start)
-    QWebSocket *probe = nullptr; // a WebSocket that is being probed for the upgrade
+    WsConnection *ws = nullptr; // the WebSocket transport, once upgraded (or from the start)
+    WsConnection *probe = nullptr; // a WebSocket that is being probed for the upgrade
     bool probed = false; // "2probe" answered
 
     DeadlineTimer pingTimer {[this] { onPingTimer(); }};
@@ -61,13 +60,13 @@ public:
 
     void onPollGet(Http::Exchange &&exchange);
     void onPollPost(const QByteArray &body, Http::Exchange &&exchange);
-    void attachWebSocket(QWebSocket *socket); // WebSocket-only session, from the handshake
-    void attachProbe(QWebSocket *socket);
+    // Both take ownership of the connection.
+    void attachWebSocket(WsConnection *connection); // WebSocket-only session, from the handshake
+    void attachProbe(WsConnection *connection);
     bool isUpgradedOrUpgrading() const { return transport == Transport::WebSocket || probe; }
 
     bool enqueue(const EngineMessage &message);
     void logTraffic(const char *direction, const EngineIo::Packet &packet) const;
-    static void writeToWebSocket(QWebSocket *socket, const EngineMessage &message);
     void flushPoll();
     // Hands the polling buffer over as one payload and empties it.
     QByteArray takeBuffer();
@@ -81,9 +80,14 @@ public:
     void forget();
     void answerPoll(Http::Exchange &exchange, const QByteArray &payload);
     void handlePacket(const EngineIo::Packet &packet);
-    void onWebSocketText(const QString &text);
+    void onWebSocketText(const QByteArray &utf8);
     void onWebSocketBinary(const QByteArray &bytes);
-    void onProbeText(const QString &text);
+    void onProbeText(const QByteArray &text);
+    // WsConnection::Receiver, for both `ws` and `probe`
+    void wsText(WsConnection *connection, const QByteArray &utf8) override;
+    void wsBinary(WsConnection *connection, const QByteArray &bytes) override;
+    void wsWritten(WsConnection *connection) override;
+    void wsClosed(WsConnection *connection, int code, const QString &reason) override;
     void completeUpgrade();
     void discardProbe(const QString &why);
     void schedulePing();
@@ -94,10 +98,6 @@ public:
     void beginClose(const QString &reason);
     void finishGracefulClose();
     void onClose(const QString &reason, const QString &description = {});
-    void setupWebSocket(QWebSocket *socket);
-    // Closes after what was written went out; `owner` (the server) deletes it if the close
-    // handshake has not finished by the time the server goes.
-    static void closeWebSocket(QWebSocket *socket, QObject *owner);
 };
 
 } // namespace QSocketIo
