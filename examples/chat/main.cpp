@@ -8,6 +8,7 @@
 // The admin options add the Socket.IO Admin UI protocol on namespace /admin; --admin-ui serves
 // the official web UI (the ui/dist folder of npm's @socket.io/admin-ui) at /admin-ui/.
 #include "chatserver.h"
+#include "../common/quitonsignals.h"
 
 #include <QSocketIo/admininstrumentation.h>
 #include <QSocketIo/adminui.h>
@@ -47,34 +48,6 @@ void serveResource(
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
         return response;
     });
-}
-
-// SIGINT and SIGTERM quit the event loop, so that SocketServer closes gracefully (the pages
-// hear "server shutting down"): the handler only writes to a socket pair the loop watches.
-int signalFds[2] = {-1, -1};
-
-void onSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const ssize_t written = ::write(signalFds[1], &byte, 1);
-}
-
-void quitOnSignals(QCoreApplication *app)
-{
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalFds) != 0)
-        return;
-    auto *notifier = new QSocketNotifier(signalFds[0], QSocketNotifier::Read, app);
-    QObject::connect(notifier, &QSocketNotifier::activated, app, [] {
-        char byte;
-        [[maybe_unused]] const ssize_t read = ::read(signalFds[0], &byte, 1);
-        QCoreApplication::quit();
-    });
-    struct sigaction action = {};
-    action.sa_handler = onSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
 }
 
 } // namespace
@@ -185,7 +158,7 @@ int main(int argc, char **argv)
     }
     const QString urlHost
         = address.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + host + u']' : host;
-    quitOnSignals(&app);
+    QSocketIoExamples::quitOnSignals(&app);
     printf("chat demo on http://%s:%u/\n", qPrintable(urlHost), io.serverPort());
     if (instrumentation) {
         printf("admin namespace /admin (%s%s)\n",

@@ -151,6 +151,9 @@ void EngineListener::incomingConnection(qintptr descriptor)
             return;
         }
     }
+    // Responses are written in pieces (head, body): without this, Nagle's algorithm holds the
+    // last piece until the client acknowledges the first, up to its delayed-ACK time (40 ms).
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     new ConnectionGate(socket, this);
 }
 

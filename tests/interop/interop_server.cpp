@@ -6,6 +6,8 @@
 //   namespace "/admin" as well.
 // Stays up until killed.
 
+#include "../../examples/common/quitonsignals.h"
+
 #include <QSocketIo/admininstrumentation.h>
 #include <QSocketIo/engineserver.h>
 #include <QSocketIo/epolleventdispatcher.h>
@@ -133,6 +135,7 @@ int main(int argc, char **argv)
             EpollEventDispatcher::installForMainThread();
     }
     QCoreApplication app(argc, argv);
+    QSocketIoExamples::quitOnSignals(&app);
     QCommandLineParser parser;
     parser.setApplicationDescription(u"QSocketIo interop test server"_s);
     parser.addHelpOption();
