@@ -78,6 +78,14 @@ struct QSOCKETIO_EXPORT EngineOptions
     // pingInterval + pingTimeout, beyond which a held long-poll has had its answer.
     ms idleTimeout {0};
     int listenBacklog = 1024;
+    // WebSocket I/O threads. 0: everything runs in the server's thread. N > 0: the WebSocket
+    // connections our listener upgrades over plain TCP are spread over N worker threads, each
+    // with its own event loop (an EpollEventDispatcher when the server's thread runs one):
+    // reading, frame parsing and writing happen there, while sessions, rooms, handlers and
+    // signals stay in the server's thread, so nothing changes for the application. Polling,
+    // TLS, and WebSockets upgraded by an application's own QHttpServer stay in the server's
+    // thread.
+    int workerThreads = 0;
     // Used by close(): how long queued packets may take to reach polling clients.
     ms closeTimeout {5000};
 

@@ -4,7 +4,9 @@
 #include "enginesocket_p.h"
 #include "generateid_p.h"
 #include "logging_p.h"
+#include "epolleventdispatcher.h"
 
+#include <QtCore/qabstracteventdispatcher.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/qtimer.h>
@@ -57,6 +59,7 @@ EngineServerPrivate::EngineServerPrivate(EngineServer *q, const EngineOptions &o
 EngineServerPrivate::~EngineServerPrivate()
 {
     qDeleteAll(std::exchange(retiring, {}));
+    workers.clear(); // after the connections above told them to drop theirs
     if (http)
         EngineMount::of(http)->remove(this);
 }
@@ -470,16 +473,37 @@ void EngineServerPrivate::acceptRawUpgrade(
         qCWarning(lcEngine) << "cannot take a WebSocket connection:" << strerror(errno);
         return;
     }
-    auto *connection = new RawWebSocket(fd, options.maxHttpBufferSize, unread);
-    connection->writeRaw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                         "Connection: Upgrade\r\nSec-WebSocket-Accept: "
-        + accept + "\r\n\r\n");
+    const QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+        + accept + "\r\n\r\n";
     QUrl url = QUrl::fromEncoded(head.target);
     if (url.isRelative()) {
         url.setScheme(u"http"_s);
         url.setAuthority(QString::fromLatin1(head.header("host")));
     }
-    attachWebSocket(connection, url, query, head.headers, peer, peerPort, false, true);
+    if (options.workerThreads <= 0) {
+        auto *raw = new RawWebSocket(fd, options.maxHttpBufferSize, unread);
+        raw->writeRaw(response);
+        attachWebSocket(raw, url, query, head.headers, peer, peerPort, false, true);
+        return;
+    }
+    startWorkers();
+    WsWorker *worker = workers[nextWorker++ % workers.size()].get();
+    ThreadedWebSocket *threaded = worker->adopt(fd, options.maxHttpBufferSize, response, unread);
+    const QPointer<EngineServer> alive(q_func());
+    attachWebSocket(threaded, url, query, head.headers, peer, peerPort, false, true);
+    // A retired connection lives until its worker is done with it, so the pointer is valid.
+    if (alive && !unread.isEmpty() && !retiring.contains(threaded))
+        threaded->start(); // its frames are read after the open packet went out
+}
+
+void EngineServerPrivate::startWorkers()
+{
+    if (!workers.empty())
+        return;
+    const bool epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+    for (int i = 0; i < options.workerThreads; ++i)
+        workers.push_back(std::make_unique<WsWorker>(epoll ? new EpollEventDispatcher : nullptr));
 }
 
 void EngineServerPrivate::retire(WsConnection *connection)
@@ -571,6 +595,8 @@ bool EngineServer::listen(const QHostAddress &address, quint16 port)
         return false;
     }
     Http::bindListener(http, listener);
+    if (d->options.workerThreads > 0)
+        d->startWorkers(); // now rather than at the first connection
     // QtHttpServer parents the listener; keep it ours so close() and the destructor decide.
     listener->setParent(this);
     d->listeners.append(listener);

@@ -4,6 +4,7 @@
 #include "httpadapter_p.h"
 #include "httpgate_p.h"
 #include "wsconnection_p.h"
+#include "wsthreads_p.h"
 
 #include <QtCore/qhash.h>
 #include <QtCore/qpointer.h>
@@ -36,6 +37,8 @@ public:
     QWebSocketServer *webSockets = nullptr;
     QHash<QString, EngineSocket *> sessions;
     QSet<WsConnection *> retiring;
+    std::vector<std::unique_ptr<WsWorker>> workers; // EngineOptions::workerThreads, made lazily
+    size_t nextWorker = 0;
     // Connections on which a long-poll is held, so a second request on the same connection can
     // release it first (QtHttpServer 6.4 does not order responses per connection).
     QHash<QTcpSocket *, EngineSocket *> heldPolls;
@@ -61,6 +64,7 @@ public:
     // Closes a connection no session uses any more, gracefully: what it holds goes out, then
     // the close handshake (5 s at most). The server deletes those still closing when it goes.
     void retire(WsConnection *connection);
+    void startWorkers(); // EngineOptions::workerThreads, once
     void mount(QHttpServer *server);
 
     // Validation shared by both transports; returns the error, or -1 when the request is fine.

@@ -162,6 +162,7 @@ void EngineListener::reject(QTcpSocket *socket, int status, const QByteArray &co
 {
     static const QHash<int, QByteArray> reasons = {{400, "Bad Request"}, {403, "Forbidden"},
         {404, "Not Found"}, {408, "Request Timeout"}, {413, "Payload Too Large"},
+        {426, "Upgrade Required"},
         {431, "Request Header Fields Too Large"}, {503, "Service Unavailable"}};
     QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' '
         + reasons.value(status, "Error") + "\r\nConnection: close\r\nContent-Type: " + contentType

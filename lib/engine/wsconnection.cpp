@@ -62,7 +62,7 @@ void unmask(char *data, qsizetype size, const uchar key[4])
 
 // ---- RawWebSocket
 
-RawWebSocket::RawWebSocket(int fd, qint64 maxMessage, const QByteArray &initial)
+RawWebSocket::RawWebSocket(int fd, qint64 maxMessage, const QByteArray &initial, bool autoStart)
     : m_fd(fd)
     , m_maxMessage(maxMessage)
 {
@@ -74,23 +74,32 @@ RawWebSocket::RawWebSocket(int fd, qint64 maxMessage, const QByteArray &initial)
         [this] { onReadable(); });
     m_in = initial;
     if (!m_in.isEmpty()) {
-        // Frames that came with the request head: parse them on the next turn, once the
-        // session is set up.
-        QMetaObject::invokeMethod(
-            m_readNotifier,
-            [this] {
-                bool deleted = false;
-                m_deleted = &deleted;
-                const QByteArray pending = std::exchange(m_in, {});
-                const qsizetype used = parse(pending);
-                if (deleted)
-                    return;
-                m_deleted = nullptr;
-                if (used >= 0)
-                    m_in = pending.sliced(used) + m_in;
-            },
-            Qt::QueuedConnection);
+        // Frames that came with the request head go first: reading waits for start().
+        m_readNotifier->setEnabled(false);
+        if (autoStart) {
+            // On the next turn, once the session is set up.
+            QMetaObject::invokeMethod(m_readNotifier, [this] { start(); }, Qt::QueuedConnection);
+        }
     }
+}
+
+void RawWebSocket::start()
+{
+    if (m_fd < 0 || !m_readNotifier || m_readNotifier->isEnabled() || m_closeReceived)
+        return;
+    m_readNotifier->setEnabled(true);
+    bool deleted = false;
+    m_deleted = &deleted;
+    m_corked = true;
+    const QByteArray pending = std::exchange(m_in, {});
+    const qsizetype used = parse(pending);
+    if (deleted)
+        return;
+    if (used >= 0 && used < pending.size())
+        m_in = pending.sliced(used);
+    uncork();
+    if (!deleted)
+        m_deleted = nullptr;
 }
 
 RawWebSocket::~RawWebSocket()
@@ -143,8 +152,14 @@ void RawWebSocket::sendText(QByteArrayView utf8)
 
 void RawWebSocket::sendMessage(const EngineMessage &message)
 {
-    if (!m_closeSent)
-        write(message.webSocketFrame());
+    writeFrame(message.webSocketFrame());
+}
+
+void RawWebSocket::uncork()
+{
+    m_corked = false;
+    if (!m_queue.isEmpty() && !m_writeNotifier)
+        onWritable();
 }
 
 void RawWebSocket::write(const QByteArray &bytes)
@@ -192,14 +207,20 @@ void RawWebSocket::setWriteNotifier(bool enabled)
 
 void RawWebSocket::onWritable()
 {
+    // Only bytes that had to wait for the kernel are reported as written: what a corked batch
+    // writes at once never counted as waiting.
+    const bool waited = m_writeNotifier != nullptr;
+    bool progressed = false;
     while (!m_queue.isEmpty()) {
         iovec iov[64];
         int count = 0;
+        ssize_t requested = 0;
         for (qsizetype i = 0; i < m_queue.size() && count < 64; ++i, ++count) {
             const QByteArray &b = m_queue.at(i);
             const qsizetype skip = i == 0 ? m_queueOffset : 0;
             iov[count].iov_base = const_cast<char *>(b.constData()) + skip;
             iov[count].iov_len = size_t(b.size() - skip);
+            requested += ssize_t(iov[count].iov_len);
         }
         msghdr msg {};
         msg.msg_iov = iov;
@@ -219,6 +240,8 @@ void RawWebSocket::onWritable()
             break;
         }
         m_queued -= n;
+        progressed = progressed || n > 0;
+        const bool partial = n < requested;
         while (n > 0) {
             const qsizetype left = m_queue.first().size() - m_queueOffset;
             if (n >= left) {
@@ -230,12 +253,14 @@ void RawWebSocket::onWritable()
                 n = 0;
             }
         }
-        if (!m_queue.isEmpty())
+        if (partial)
             break; // the kernel took what it could
     }
     if (!m_queue.isEmpty()) {
         if (!m_writeFailed)
             setWriteNotifier(true);
+        if (waited && progressed && m_receiver)
+            m_receiver->wsWritten(this);
         return;
     }
     setWriteNotifier(false);
@@ -243,7 +268,7 @@ void RawWebSocket::onWritable()
         finish();
         return;
     }
-    if (m_receiver)
+    if (waited && m_receiver)
         m_receiver->wsWritten(this);
 }
 
@@ -260,7 +285,7 @@ void RawWebSocket::onReadable()
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             const QString why = n == 0 ? u"connection closed"_s
                                        : QString::fromLocal8Bit(std::strerror(errno));
-            ended(CloseAbnormal, why);
+            ended(CloseAbnormal, why, true);
             if (!deleted)
                 m_deleted = nullptr;
             return;
@@ -283,12 +308,9 @@ void RawWebSocket::onReadable()
         }
         if (deleted)
             return;
-        m_corked = false;
-        if (!m_queue.isEmpty() && !m_writeNotifier) {
-            onWritable();
-            if (deleted)
-                return;
-        }
+        uncork();
+        if (deleted)
+            return;
         if (used < 0 || n < readChunk)
             break;
     }
@@ -369,7 +391,7 @@ bool RawWebSocket::handleFrame(int opcode, bool fin, QByteArray &&payload)
     case OpPong:
         return true;
     case OpClose: {
-        m_closeReceived = true;
+        m_closeReceived = true; // the peer sends nothing more, whatever we answer
         int code = 1005; // none given
         QString reason;
         if (payload.size() == 1) {
@@ -378,11 +400,24 @@ bool RawWebSocket::handleFrame(int opcode, bool fin, QByteArray &&payload)
         }
         if (payload.size() >= 2) {
             code = qFromBigEndian<quint16>(payload.constData());
-            reason = QString::fromUtf8(payload.sliced(2));
+            // RFC 6455 7.4: 1004-1006 and 1015 are never sent; 1016-2999 are not assigned.
+            const bool valid = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+                || (code >= 3000 && code <= 4999);
+            if (!valid) {
+                fail(CloseProtocolError, u"invalid close code %1"_s.arg(code));
+                return false;
+            }
+            const QByteArrayView text = QByteArrayView(payload).sliced(2);
+            if (!text.isValidUtf8()) {
+                fail(CloseInvalidData, u"close reason is not UTF-8"_s);
+                return false;
+            }
+            reason = QString::fromUtf8(text);
         }
-        if (!m_closeSent)
-            sendClose(payload.size() >= 2 ? code : CloseNormal);
-        ended(code, reason);
+        m_peerCloseCode = payload.size() >= 2 ? code : CloseNormal;
+        if (!m_closeSent && !m_deferCloseAnswer)
+            sendClose(m_peerCloseCode);
+        ended(code, reason, false);
         return false;
     }
     default:
@@ -433,20 +468,25 @@ void RawWebSocket::fail(int code, const QString &reason)
     sendClose(code);
     if (!m_closeTimer) {
         // Bounded wait for the peer's close frame, also when nobody retires us.
-        m_closeTimer = std::make_unique<DeadlineTimer>([this] { ended(CloseAbnormal, {}); });
+        m_closeTimer = std::make_unique<DeadlineTimer>([this] {
+            ended(CloseAbnormal, u"no close frame from the client"_s, true);
+        });
         m_closeTimer->start(std::chrono::seconds(5));
     }
     reportClosed(code, reason);
 }
 
-void RawWebSocket::ended(int code, const QString &reason)
+void RawWebSocket::ended(int code, const QString &reason, bool lost)
 {
     if (m_finished) {
-        finish();
+        // Retired: done once our close frame (or answer) went out; onWritable() finishes then.
+        if (lost || m_queue.isEmpty() || m_writeFailed)
+            finish();
         return;
     }
-    // Close the descriptor once the close frame (ours or our answer) went out.
-    if (m_queue.isEmpty() || m_writeFailed || code == CloseAbnormal) {
+    // Close the descriptor once the close frame (ours or our answer) went out; a deferred
+    // answer waits for shutdown().
+    if ((m_queue.isEmpty() && m_closeSent) || m_writeFailed || lost) {
         delete m_readNotifier;
         m_readNotifier = nullptr;
         setWriteNotifier(false);
@@ -473,6 +513,14 @@ void RawWebSocket::shutdown(
 {
     m_receiver = nullptr;
     m_finished = std::move(finished);
+    if (m_fd >= 0 && !m_writeFailed && m_closeReceived && !m_closeSent) {
+        // The deferred answer to the peer's close frame, after what was sent before.
+        sendClose(m_peerCloseCode);
+        if (m_queue.isEmpty() || m_writeFailed) {
+            finish();
+            return;
+        }
+    }
     if (m_fd < 0 || m_writeFailed || m_closeReceived) {
         if (m_fd >= 0 && !m_queue.isEmpty() && !m_writeFailed) {
             // Our answer to the peer's close frame is still going out.

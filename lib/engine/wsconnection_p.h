@@ -72,8 +72,10 @@ class RawWebSocket final : public WsConnection
 {
 public:
     // Takes `fd` (a connected, non-blocking TCP socket whose upgrade request was read);
-    // `initial` are bytes already read after the request head. `maxMessage` bounds a message.
-    RawWebSocket(int fd, qint64 maxMessage, const QByteArray &initial = {});
+    // `initial` are bytes already read after the request head: they are parsed by start(),
+    // which `autoStart` calls on the next event-loop turn. `maxMessage` bounds a message.
+    RawWebSocket(
+        int fd, qint64 maxMessage, const QByteArray &initial = {}, bool autoStart = true);
     ~RawWebSocket() override;
 
     // Sec-WebSocket-Accept for a Sec-WebSocket-Key; empty when the key is not 16 bytes in
@@ -81,6 +83,23 @@ public:
     static QByteArray acceptKey(const QByteArray &key);
     // Writes raw bytes (the handshake response) ahead of any frame.
     void writeRaw(const QByteArray &bytes) { write(bytes); }
+    // Writes a complete frame (see frame()), unless the connection is closing.
+    void writeFrame(const QByteArray &frame)
+    {
+        if (!m_closeSent)
+            write(frame);
+    }
+    // While corked, writes only queue; uncork() writes them together. uncork() may finish
+    // (and so delete) a connection that was shut down.
+    bool isCorked() const { return m_corked; }
+    // The answer to the peer's close frame waits for shutdown() instead of going out at once,
+    // so that what the session sends in reply to the messages before it goes out first (a
+    // session in another thread answers later).
+    void setDeferCloseAnswer(bool defer) { m_deferCloseAnswer = defer; }
+    // Parses the initial bytes, then reads; nothing without initial bytes (reading runs).
+    void start();
+    void cork() { m_corked = true; }
+    void uncork();
 
     void sendText(QByteArrayView utf8) override;
     void sendMessage(const EngineMessage &message) override;
@@ -103,8 +122,8 @@ private:
     // A protocol violation: send a close frame with `code`, report it, wait for the peer.
     void fail(int code, const QString &reason);
     void sendClose(int code);
-    // The peer is gone (EOF, reset) or the close handshake completed.
-    void ended(int code, const QString &reason);
+    // The close handshake completed, or (`lost`) the peer is gone (EOF, reset, no answer).
+    void ended(int code, const QString &reason, bool lost);
     void reportClosed(int code, const QString &reason);
     void finish(); // closes the descriptor; calls `finished` when retired
 
@@ -123,6 +142,8 @@ private:
     bool m_reported = false; // wsClosed() called
     bool m_writeFailed = false;
     bool m_corked = false; // while a read is parsed: writes wait for its end
+    bool m_deferCloseAnswer = false;
+    int m_peerCloseCode = CloseNormal;
     bool *m_deleted = nullptr; // set while a callback may delete us
     std::function<void(WsConnection *)> m_finished;
     std::unique_ptr<DeadlineTimer> m_closeTimer; // while closing

@@ -172,7 +172,9 @@ int main(int argc, char **argv)
         "interop tests' extra listeners."_s);
     const QCommandLineOption epoll(
         u"epoll"_s, u"Run on QSocketIo's epoll event dispatcher instead of Qt's default."_s);
-    parser.addOptions({epoll, bench, host, port, pingInterval, pingTimeout, maxPayload,
+    const QCommandLineOption workerThreads(u"worker-threads"_s,
+        u"WebSocket I/O worker threads (EngineOptions::workerThreads)."_s, u"n"_s);
+    parser.addOptions({workerThreads, epoll, bench, host, port, pingInterval, pingTimeout, maxPayload,
         connectTimeout, corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie,
         admin, adminUser, adminPasswordHash, adminReadonly, adminProduction});
     parser.process(app);
@@ -196,6 +198,8 @@ int main(int argc, char **argv)
         options.pingTimeout = std::chrono::milliseconds(number(pingTimeout));
     if (parser.isSet(maxPayload))
         options.maxHttpBufferSize = number(maxPayload);
+    if (parser.isSet(workerThreads))
+        options.workerThreads = int(qMin<qint64>(number(workerThreads), 64));
     if (parser.isSet(corsOrigin))
         options.corsAllowedOrigins = CorsAllowedOrigins::list(parser.values(corsOrigin));
     options.corsCredentials = !parser.isSet(noCredentials);

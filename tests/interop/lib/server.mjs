@@ -63,7 +63,9 @@ function tail(lines, n = 20) {
  */
 export async function startServer(flags = [], { t } = {}) {
     const binary = serverBinary();
-    const args = ['--port', '0', '--host', '127.0.0.1', ...flags];
+    // INTEROP_SERVER_FLAGS: flags for every server a suite starts (e.g. --worker-threads 2).
+    const extra = (process.env.INTEROP_SERVER_FLAGS ?? '').split(' ').filter((f) => f);
+    const args = ['--port', '0', '--host', '127.0.0.1', ...extra, ...flags];
     const proc = spawn(binary, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' },
