@@ -6,6 +6,7 @@
 #include <QtCore/qabstracteventdispatcher.h>
 #include <QtCore/qthread.h>
 
+#include <iterator>
 #include <unistd.h>
 
 namespace QSocketIo {
@@ -75,6 +76,7 @@ WsWorker::WsWorker(QAbstractEventDispatcher *eventDispatcher)
 
 WsWorker::~WsWorker()
 {
+    flushOutbox(); // connections adopted or dropped meanwhile
     // The connections go with the thread, in it (their notifiers and timers belong to it).
     QMetaObject::invokeMethod(
         m_workerContext,
@@ -102,13 +104,33 @@ ThreadedWebSocket *WsWorker::adopt(
     return proxy;
 }
 
+// Both directions batch: an item goes to its side's outbox, and the outbox goes to the other
+// thread in one locked append (and at most one wake-up) at the end of the current batch, or on
+// the next event-loop turn (a posted event runs after the socket notifications of this turn).
 void WsWorker::post(ToWorker &&item)
 {
+    m_outbox.push_back(std::move(item));
+    if (!m_outboxFlushScheduled) {
+        m_outboxFlushScheduled = true;
+        QMetaObject::invokeMethod(&m_serverContext, [this] { flushOutbox(); }, Qt::QueuedConnection);
+    }
+}
+
+void WsWorker::flushOutbox()
+{
+    m_outboxFlushScheduled = false;
+    if (m_outbox.empty())
+        return;
     bool wake;
     {
         QMutexLocker locker(&m_toWorkerLock);
         wake = m_toWorker.empty();
-        m_toWorker.push_back(std::move(item));
+        if (wake) {
+            m_toWorker.swap(m_outbox);
+        } else {
+            std::move(m_outbox.begin(), m_outbox.end(), std::back_inserter(m_toWorker));
+            m_outbox.clear();
+        }
     }
     if (wake)
         QMetaObject::invokeMethod(m_workerContext, [this] { drainInWorker(); }, Qt::QueuedConnection);
@@ -116,11 +138,28 @@ void WsWorker::post(ToWorker &&item)
 
 void WsWorker::postToServer(ToServer &&item)
 {
+    m_workerOutbox.push_back(std::move(item));
+    if (!m_workerOutboxFlushScheduled) {
+        m_workerOutboxFlushScheduled = true;
+        QMetaObject::invokeMethod(m_workerContext, [this] { flushWorkerOutbox(); }, Qt::QueuedConnection);
+    }
+}
+
+void WsWorker::flushWorkerOutbox()
+{
+    m_workerOutboxFlushScheduled = false;
+    if (m_workerOutbox.empty())
+        return;
     bool wake;
     {
         QMutexLocker locker(&m_toServerLock);
         wake = m_toServer.empty();
-        m_toServer.push_back(std::move(item));
+        if (wake) {
+            m_toServer.swap(m_workerOutbox);
+        } else {
+            std::move(m_workerOutbox.begin(), m_workerOutbox.end(), std::back_inserter(m_toServer));
+            m_workerOutbox.clear();
+        }
     }
     if (wake)
         QMetaObject::invokeMethod(&m_serverContext, [this] { drainInServer(); }, Qt::QueuedConnection);
@@ -216,6 +255,7 @@ void WsWorker::drainInWorker()
             }
         }
     }
+    flushWorkerOutbox();
 }
 
 void WsWorker::drainInServer()
@@ -257,6 +297,7 @@ void WsWorker::drainInServer()
             break;
         }
     }
+    flushOutbox(); // the answers to this batch
 }
 
 void WsWorker::wsText(WsConnection *connection, const QByteArray &utf8)

@@ -99,8 +99,10 @@ private:
         QString reason = {};
     };
 
-    void post(ToWorker &&item); // any thread but the worker's
+    void post(ToWorker &&item); // server thread
+    void flushOutbox(); // server thread
     void postToServer(ToServer &&item); // worker thread
+    void flushWorkerOutbox(); // worker thread
     void drainInWorker();
     void drainInServer();
     void forget(WsShared *shared); // worker thread: its RawWebSocket is gone
@@ -115,6 +117,10 @@ private:
     QThread *m_thread;
     QObject *m_workerContext; // lives in the worker thread
     QObject m_serverContext; // lives in the server's thread
+    std::vector<ToWorker> m_outbox; // server thread: not yet handed over
+    bool m_outboxFlushScheduled = false;
+    std::vector<ToServer> m_workerOutbox; // worker thread: not yet handed over
+    bool m_workerOutboxFlushScheduled = false;
     QMutex m_toWorkerLock;
     std::vector<ToWorker> m_toWorker;
     QMutex m_toServerLock;
