@@ -489,7 +489,8 @@ void EngineServerPrivate::acceptRawUpgrade(
     }
     startWorkers();
     WsWorker *worker = workers[nextWorker++ % workers.size()].get();
-    ThreadedWebSocket *threaded = worker->adopt(fd, options.maxHttpBufferSize, response, unread);
+    ThreadedWebSocket *threaded = worker->adopt(
+        fd, options.maxHttpBufferSize, options.maxBufferedBytes, response, unread);
     const QPointer<EngineServer> alive(q_func());
     attachWebSocket(threaded, url, query, head.headers, peer, peerPort, false, true);
     // A retired connection lives until its worker is done with it, so the pointer is valid.

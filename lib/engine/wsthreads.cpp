@@ -11,6 +11,7 @@
 
 namespace QSocketIo {
 
+
 // ---- ThreadedWebSocket (server thread)
 
 ThreadedWebSocket::ThreadedWebSocket(WsWorker *worker, std::shared_ptr<WsShared> shared)
@@ -36,7 +37,10 @@ void ThreadedWebSocket::send(const QByteArray &frame)
 {
     if (m_shutdown)
         return;
-    m_shared->queued.fetch_add(frame.size(), std::memory_order_relaxed);
+    const qint64 queued
+        = m_shared->queued.fetch_add(frame.size(), std::memory_order_relaxed) + frame.size();
+    if (queued >= m_shared->reportAbove)
+        m_shared->reportDrain.store(true, std::memory_order_relaxed);
     m_worker->post({WsWorker::Op::Send, m_shared, frame});
 }
 
@@ -94,10 +98,13 @@ WsWorker::~WsWorker()
     delete m_thread;
 }
 
-ThreadedWebSocket *WsWorker::adopt(
-    int fd, qint64 maxMessage, const QByteArray &response, const QByteArray &initial)
+ThreadedWebSocket *WsWorker::adopt(int fd, qint64 maxMessage, qint64 maxBuffered,
+    const QByteArray &response, const QByteArray &initial)
 {
     auto shared = std::make_shared<WsShared>();
+    // Below this many queued bytes nothing depends on the drain: the session is writable
+    // (under 64 KiB) and not congested (under maxBufferedBytes). Above it the worker reports it.
+    shared->reportAbove = qMin<qint64>(16 * 1024, maxBuffered > 0 ? maxBuffered : 16 * 1024);
     auto *proxy = new ThreadedWebSocket(this, shared);
     ToWorker item {Op::Adopt, std::move(shared), response, initial, fd, maxMessage};
     post(std::move(item));
@@ -250,8 +257,13 @@ void WsWorker::drainInWorker()
             raw->uncork(); // may finish (delete) a retired connection
             if (RawWebSocket *still = shared->raw) {
                 const qint64 now = still->bytesToWrite();
-                shared->queued.fetch_add(now - shared->rawQueued, std::memory_order_relaxed);
+                const qint64 queued = shared->queued.fetch_add(
+                                          now - shared->rawQueued, std::memory_order_relaxed)
+                    + now - shared->rawQueued;
                 shared->rawQueued = now;
+                if (now == 0 && queued < shared->reportAbove
+                    && shared->reportDrain.exchange(false, std::memory_order_relaxed))
+                    postToServer({Event::Written, shared});
             }
         }
     }
@@ -320,6 +332,8 @@ void WsWorker::wsWritten(WsConnection *connection)
     const qint64 now = connection->bytesToWrite();
     s->queued.fetch_add(now - s->rawQueued, std::memory_order_relaxed);
     s->rawQueued = now;
+    if (now == 0)
+        s->reportDrain.store(false, std::memory_order_relaxed);
     postToServer({Event::Written, m_owned.value(connection)});
 }
 

@@ -34,6 +34,10 @@ struct WsShared
     RawWebSocket *raw = nullptr; // worker thread only; null once deleted
     std::atomic<qint64> queued {0}; // bytes sent by the server thread and not yet in the kernel
     qint64 rawQueued = 0; // worker thread only: raw->bytesToWrite() last seen
+    // Set by the server thread when much is queued: the worker then reports the drain (the
+    // session's congestion state and `drained` depend on it) even if the kernel took it all.
+    std::atomic<bool> reportDrain {false};
+    qint64 reportAbove = 16 * 1024; // set once, before the worker sees it
 };
 
 // The server thread's side of a connection that a worker serves.
@@ -74,8 +78,9 @@ public:
 
     // Server thread: a connection whose handshake response is `response`; the worker takes
     // `fd` and the bytes already read after the request head.
-    ThreadedWebSocket *adopt(
-        int fd, qint64 maxMessage, const QByteArray &response, const QByteArray &initial);
+    // `maxBuffered`: the session's EngineOptions::maxBufferedBytes (drains below it matter).
+    ThreadedWebSocket *adopt(int fd, qint64 maxMessage, qint64 maxBuffered,
+        const QByteArray &response, const QByteArray &initial);
 
 private:
     friend class ThreadedWebSocket;

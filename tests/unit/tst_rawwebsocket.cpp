@@ -594,6 +594,7 @@ private slots:
     void peerVanishes();
     // 8. slow reader
     void slowReader();
+    void burstToFastReader();
     // 9. polling -> WebSocket upgrade (upgradeByHand in tst_engineserver covers the plain probe
     //    over our listener; this adds the probe pipelined with the upgrade request)
     void upgradeProbePipelined();
@@ -1462,6 +1463,47 @@ void TestRawWebSocket::slowReader()
     c.send(clientFrame(OpText, "4done"));
     QTRY_COMPARE_WITH_TIMEOUT(h.received.size(), 1, kWait);
     QCOMPARE(h.received.at(0).data, QByteArray("done"));
+}
+
+// A burst over maxBufferedBytes to a client that reads at once: the connection is congested for
+// a moment, then not, and is not closed as a slow client, whether the kernel ever refused data
+// or not (with worker threads the bytes wait in the queue to the worker first).
+void TestRawWebSocket::burstToFastReader()
+{
+    EngineOptions options;
+    options.maxBufferedBytes = 64 * 1024;
+    options.slowClientTimeout = 1000ms;
+    options.pingInterval = 300000ms;
+    options.pingTimeout = 300000ms;
+    Harness h(options);
+    QVERIFY(h.listen());
+    Peer c;
+    CHECKED(openWebSocket(h, c));
+    QPointer<EngineSocket> s = h.session;
+    QSignalSpy congestion(s, &EngineSocket::congestionChanged);
+    constexpr int count = 40; // 40 x 4 KiB: over the bound, well under the kernel's buffers
+    for (int i = 0; i < count; ++i)
+        QVERIFY(s->send(pattern(4096, i)));
+    int seen = 0;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            ServerFrame f;
+            qsizetype used;
+            while ((used = parseServerFrame(c.unparsed(), &f)) > 0) {
+                c.consume(used);
+                ++seen;
+            }
+            return seen == count || c.closed;
+        },
+        kWait));
+    QCOMPARE(seen, count);
+    QTRY_VERIFY_WITH_TIMEOUT(!s || (s->bufferedBytes() == 0 && !s->isCongested()), kWait);
+    QVERIFY2(s, "closed as a slow client");
+    QTest::qWait(1500); // beyond slowClientTimeout
+    QVERIFY(s);
+    QCOMPARE(h.closedCount, 0);
+    if (!congestion.isEmpty())
+        QCOMPARE(congestion.constLast().at(0).toBool(), false);
 }
 
 // ---------------------------------------------------------------------------------------------
