@@ -12,7 +12,7 @@
 
 namespace loadgen {
 
-enum class Scenario { Idle, Echo, Binary, Broadcast, Rooms, Churn, Polling };
+enum class Scenario { Idle, Echo, Binary, Broadcast, Rooms, Churn, Polling, Soak };
 
 struct Options
 {
@@ -35,8 +35,21 @@ struct Options
     std::vector<in_addr> sourceAddresses;
     bool holdUntilStdinCloses = false;
     bool json = false;
+    // Soak: each client's connection lives a random time in [lifetimeMin, lifetimeMax] s and
+    // emits every `interval` s on average (uniform in [0.5, 1.5] x interval); that share of the
+    // emits are room-broadcasts, that share of the connections use HTTP long-polling.
+    double lifetimeMin = 2;
+    double lifetimeMax = 10;
+    double interval = 0.5;
+    double broadcastShare = 0.05;
+    double pollingShare = 0;
+    double progress = 10; // soak: seconds between progress lines on stderr (0: none)
+    uint64_t seed = 1;
 
+    // Every client uses polling (the polling scenario); soak mixes per connection.
     bool polling() const { return scenario == Scenario::Polling; }
+    // Clients loop connect -> ... -> disconnect -> connect instead of holding one connection.
+    bool cycling() const { return scenario == Scenario::Churn || scenario == Scenario::Soak; }
     bool broadcasting() const
     {
         return scenario == Scenario::Broadcast || scenario == Scenario::Rooms;
@@ -53,6 +66,7 @@ enum ErrorKind : int {
     ErrTimeout,
     ErrProtocol,
     ErrHttp,
+    ErrDelivery,
     ErrorKindCount
 };
 extern const char *const errorKindNames[ErrorKindCount];
@@ -105,9 +119,31 @@ private:
     uint64_t m_min = UINT64_MAX;
 };
 
+// Soak counters, reported as the "soak" object of the JSON output (names in stats.cpp).
+enum SoakCounter : int {
+    SoakConnects, // connections started (TCP connect issued)
+    SoakConnectsPolling, // of which over HTTP long-polling
+    SoakConnected, // reached the Socket.IO CONNECT reply
+    SoakJoins, // join acks received (valid)
+    SoakEchoes, // echo acks received (valid)
+    SoakRoomBroadcasts, // room-broadcast acks received (valid)
+    SoakEmitsDeferred, // emits due while the client already had --window calls outstanding
+    SoakUnacked, // calls whose ack never came: outstanding when the client was killed or at the end
+    SoakDisconnects, // cycles ended by our own disconnect, the server's close seen
+    SoakKilled, // cycles ended by an error (counted in errors by kind)
+    SoakExpectedWs, // sum of the room-broadcast acks' counts, WebSocket rooms
+    SoakDeliveredWs, // bcast events received by WebSocket clients
+    SoakExpectedPolling, // the same for the polling clients' rooms
+    SoakDeliveredPolling,
+    SoakOtherEvents, // events other than bcast (the full interop_server emits "auth" on connect)
+    SoakCounterCount
+};
+extern const char *const soakCounterNames[SoakCounterCount];
+
 struct Stats
 {
     uint64_t errors[ErrorKindCount] = {};
+    uint64_t soak[SoakCounterCount] = {};
     uint64_t ops = 0;
     uint64_t deliveries = 0;
     uint64_t expectedDeliveries = 0;
@@ -147,6 +183,11 @@ struct Shared
     std::atomic<int> unresolved {0};
     std::atomic<int> drainedWorkers {0};
     std::atomic<int> senderEventFd {-1};
+    // Soak: live totals for the progress lines (the exact figures are in each worker's Stats).
+    std::atomic<uint64_t> liveCycles {0};
+    std::atomic<uint64_t> liveAcks {0};
+    std::atomic<uint64_t> liveErrors {0};
+    std::atomic<int> peakReady {0};
     std::unique_ptr<std::atomic<int>[]> roomReady;
     std::unique_ptr<BroadcastSlot[]> slots;
 };

@@ -22,7 +22,8 @@ using namespace loadgen;
 namespace {
 
 const char *const usageText = R"(usage: qsio-loadgen --url http://HOST:PORT [options]
-  --scenario NAME           idle | echo | binary | broadcast | rooms | churn | polling (echo)
+  --scenario NAME           idle | echo | binary | broadcast | rooms | churn | polling | soak
+                            (echo)
   --path PATH               Engine.IO path (/socket.io/)
   --clients N               clients; churn: concurrent workers (100)
   --threads T               generator threads (2)
@@ -30,13 +31,20 @@ const char *const usageText = R"(usage: qsio-loadgen --url http://HOST:PORT [opt
   --warmup S                seconds before measuring (1)
   --payload BYTES           payload size (32)
   --window W                calls (broadcasts) outstanding per client (sender) (1)
-  --rooms R                 rooms scenario: number of rooms (10)
+  --rooms R                 rooms, soak: number of rooms (10)
   --connect-rate R          new connections per second (2000; churn: unlimited)
   --max-handshakes H        concurrent handshakes (256)
   --source-addresses LIST   local addresses to bind: A-B range or comma list
   --timeout S               bound on connecting, each handshake, each call, the drain (30)
   --hold-until-stdin-closes idle: hold until stdin reaches EOF instead of --duration
   --json                    one JSON object on stdout
+soak only:
+  --lifetime MIN[-MAX]      seconds a connection lives, uniform in [MIN, MAX] (2-10)
+  --interval S              mean seconds between a client's emits (0.5)
+  --broadcast-share F       share of the emits that are room-broadcasts (0.05)
+  --polling-share F         share of the connections over HTTP long-polling (0)
+  --progress S              seconds between progress lines on stderr, 0: none (10)
+  --seed N                  random seed (1)
 )";
 
 [[noreturn]] void usageError(const std::string &message)
@@ -158,7 +166,8 @@ Options parseOptions(int argc, char **argv)
         }
         static const char *const valued[]
             = {"url", "path", "scenario", "clients", "threads", "duration", "warmup", "payload",
-                "window", "rooms", "connect-rate", "max-handshakes", "source-addresses", "timeout"};
+                "window", "rooms", "connect-rate", "max-handshakes", "source-addresses", "timeout",
+                "lifetime", "interval", "broadcast-share", "polling-share", "progress", "seed"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued))
             usageError("unknown option --" + arg);
         if (!hasValue) {
@@ -178,7 +187,8 @@ Options parseOptions(int argc, char **argv)
             static const std::pair<const char *, Scenario> names[]
                 = {{"idle", Scenario::Idle}, {"echo", Scenario::Echo}, {"binary", Scenario::Binary},
                     {"broadcast", Scenario::Broadcast}, {"rooms", Scenario::Rooms},
-                    {"churn", Scenario::Churn}, {"polling", Scenario::Polling}};
+                    {"churn", Scenario::Churn}, {"polling", Scenario::Polling},
+                    {"soak", Scenario::Soak}};
             bool found = false;
             for (const auto &[name, scenario] : names) {
                 if (value == name) {
@@ -212,6 +222,22 @@ Options parseOptions(int argc, char **argv)
             parseSources(value, o.sourceAddresses);
         } else if (arg == "timeout") {
             o.timeout = parseDouble(arg, value, 0.001, 1e6);
+        } else if (arg == "lifetime") {
+            const size_t dash = value.find('-');
+            o.lifetimeMin = parseDouble(arg, value.substr(0, dash), 0.001, 1e6);
+            o.lifetimeMax = dash == std::string::npos
+                ? o.lifetimeMin
+                : parseDouble(arg, value.substr(dash + 1), o.lifetimeMin, 1e6);
+        } else if (arg == "interval") {
+            o.interval = parseDouble(arg, value, 0.001, 1e6);
+        } else if (arg == "broadcast-share") {
+            o.broadcastShare = parseDouble(arg, value, 0, 1);
+        } else if (arg == "polling-share") {
+            o.pollingShare = parseDouble(arg, value, 0, 1);
+        } else if (arg == "progress") {
+            o.progress = parseDouble(arg, value, 0, 1e6);
+        } else if (arg == "seed") {
+            o.seed = uint64_t(parseInt(arg, value, 0, 2'000'000'000));
         } else {
             usageError("unknown option --" + arg);
         }
@@ -221,6 +247,8 @@ Options parseOptions(int argc, char **argv)
     // Churn measures how fast the server takes connections: a default cap would measure the cap.
     if (o.scenario == Scenario::Churn && !connectRateSet)
         o.connectRate = 1e9;
+    if (o.scenario == Scenario::Soak && o.lifetimeMax < o.lifetimeMin)
+        usageError("--lifetime: MAX below MIN");
     parseUrl(o);
     return o;
 }
@@ -286,6 +314,15 @@ std::string jsonString(const std::string &s)
     return out + '"';
 }
 
+const char *transportName(const Options &o)
+{
+    if (o.polling())
+        return "polling";
+    if (o.scenario == Scenario::Soak && o.pollingShare > 0)
+        return o.pollingShare >= 1 ? "polling" : "mixed";
+    return "websocket";
+}
+
 struct Report
 {
     int connected = 0;
@@ -296,7 +333,31 @@ struct Report
     double cpuWindow = 0;
     rusage usage {};
     long rlimitNofile = 0;
+    int peakConnected = 0;
 };
+
+// Soak: the counters, and the deliveries missing on each transport's rooms.
+std::string soakJson(const Options &o, const Stats &s, const Report &r)
+{
+    std::string out = ",\"soak\":{";
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+        "\"lifetime_min\":%g,\"lifetime_max\":%g,\"interval\":%g,\"broadcast_share\":%g,"
+        "\"polling_share\":%g,\"peak_connected\":%d",
+        o.lifetimeMin, o.lifetimeMax, o.interval, o.broadcastShare, o.pollingShare,
+        r.peakConnected);
+    out += buf;
+    for (int i = 0; i < SoakCounterCount; ++i)
+        out += ",\"" + std::string(soakCounterNames[i]) + "\":" + std::to_string(s.soak[i]);
+    const auto missing = [](uint64_t expected, uint64_t got) {
+        return expected > got ? expected - got : 0;
+    };
+    out += ",\"missing_ws\":"
+        + std::to_string(missing(s.soak[SoakExpectedWs], s.soak[SoakDeliveredWs]))
+        + ",\"missing_polling\":"
+        + std::to_string(missing(s.soak[SoakExpectedPolling], s.soak[SoakDeliveredPolling])) + "}";
+    return out;
+}
 
 void printJson(const Options &o, const Stats &s, const Report &r)
 {
@@ -305,6 +366,7 @@ void printJson(const Options &o, const Stats &s, const Report &r)
     case Scenario::Echo:
     case Scenario::Binary:
     case Scenario::Polling:
+    case Scenario::Soak:
         op = "ack";
         break;
     case Scenario::Broadcast:
@@ -337,11 +399,12 @@ void printJson(const Options &o, const Stats &s, const Report &r)
                 "\"missing\":%llu,\"delivery_latency_us\":%s,\"errors_total\":%llu,"
                 "\"errors\":%s,\"wall_seconds\":%.3f,\"cpu_user_seconds\":%.3f,"
                 "\"cpu_system_seconds\":%.3f,\"cpu_seconds\":%.3f,\"cpu_percent\":%.1f,"
-                "\"cpu_percent_window\":%.1f,\"max_rss_kib\":%ld,\"rlimit_nofile\":%ld}\n",
-        jsonString(o.scenarioName).c_str(), o.polling() ? "polling" : "websocket",
-        jsonString(o.url).c_str(), jsonString(o.path).c_str(), o.threads, o.clients, r.connected,
-        r.connectedEnd, r.connectSeconds, o.scenario == Scenario::Idle ? 0.0 : o.warmup,
-        r.windowSeconds, o.payload, o.window, o.scenario == Scenario::Rooms ? o.rooms : 0, op,
+                "\"cpu_percent_window\":%.1f,\"max_rss_kib\":%ld,\"rlimit_nofile\":%ld%s}\n",
+        jsonString(o.scenarioName).c_str(), transportName(o), jsonString(o.url).c_str(),
+        jsonString(o.path).c_str(), o.threads, o.clients, r.connected, r.connectedEnd,
+        r.connectSeconds, o.scenario == Scenario::Idle ? 0.0 : o.warmup, r.windowSeconds,
+        o.payload, o.window,
+        o.scenario == Scenario::Rooms || o.scenario == Scenario::Soak ? o.rooms : 0, op,
         static_cast<unsigned long long>(s.ops), double(s.ops) / window,
         histogramJson(s.latency).c_str(), static_cast<unsigned long long>(s.deliveries),
         double(s.deliveries) / window, static_cast<unsigned long long>(s.expectedDeliveries),
@@ -351,20 +414,21 @@ void printJson(const Options &o, const Stats &s, const Report &r)
         seconds(r.usage.ru_utime), seconds(r.usage.ru_stime), cpu,
         r.wallSeconds > 0 ? cpu / r.wallSeconds * 100 : 0.0,
         r.windowSeconds > 0 ? r.cpuWindow / r.windowSeconds * 100 : 0.0, r.usage.ru_maxrss,
-        r.rlimitNofile);
+        r.rlimitNofile, o.scenario == Scenario::Soak ? soakJson(o, s, r).c_str() : "");
 }
 
 void printHuman(const Options &o, const Stats &s, const Report &r)
 {
     const double window = r.windowSeconds > 0 ? r.windowSeconds : 1;
     std::printf("scenario %s (%s), %d threads: %d/%d clients connected in %.2f s, %d at the end\n",
-        o.scenarioName.c_str(), o.polling() ? "polling" : "websocket", o.threads, r.connected,
+        o.scenarioName.c_str(), transportName(o), o.threads, r.connected,
         o.clients, r.connectSeconds, r.connectedEnd);
     const char *what = nullptr;
     switch (o.scenario) {
     case Scenario::Echo:
     case Scenario::Binary:
     case Scenario::Polling:
+    case Scenario::Soak:
         what = "acks";
         break;
     case Scenario::Broadcast:
@@ -391,6 +455,12 @@ void printHuman(const Options &o, const Stats &s, const Report &r)
             s.broadcastsIssued ? double(s.expectedDeliveries) / double(s.broadcastsIssued) : 0.0,
             static_cast<unsigned long long>(s.missing));
         std::printf("each delivery, us: %s\n", histogramText(s.delivery).c_str());
+    }
+    if (o.scenario == Scenario::Soak) {
+        std::string counters = "peak_connected " + std::to_string(r.peakConnected);
+        for (int i = 0; i < SoakCounterCount; ++i)
+            counters += std::string(", ") + soakCounterNames[i] + " " + std::to_string(s.soak[i]);
+        std::printf("soak: %s\n", counters.c_str());
     }
     std::string errors;
     for (int i = 0; i < ErrorKindCount; ++i) {
@@ -420,20 +490,23 @@ int main(int argc, char **argv)
     setrlimit(RLIMIT_NOFILE, &limit);
     getrlimit(RLIMIT_NOFILE, &limit);
     report.rlimitNofile = long(limit.rlim_cur);
-    const long needed = long(o.clients) * (o.polling() ? 2 : 1) + 64;
+    const long needed = long(double(o.clients)
+                            * (o.polling() ? 2 : (o.scenario == Scenario::Soak ? 1 + o.pollingShare : 1)))
+        + 64;
     if (limit.rlim_cur != RLIM_INFINITY && long(limit.rlim_cur) < needed)
         std::fprintf(stderr,
             "qsio-loadgen: warning: RLIMIT_NOFILE is %ld (hard limit), %d clients need about "
             "%ld descriptors: the connections past the limit will fail (raise `ulimit -Hn`)\n",
             long(limit.rlim_cur), o.clients, needed);
-    if (o.sourceAddresses.empty() && o.clients > 25000 && o.scenario != Scenario::Churn)
+    if (o.sourceAddresses.empty() && o.clients > 25000 && !o.cycling())
         std::fprintf(stderr,
             "qsio-loadgen: warning: %d connections from one source address may exhaust the "
             "ephemeral ports; consider --source-addresses 127.0.0.1-127.0.0.16\n",
             o.clients);
 
     Shared shared(o);
-    const bool churn = o.scenario == Scenario::Churn;
+    const bool churn = o.cycling(); // churn and soak: no connect phase, clients cycle
+    const bool soak = o.scenario == Scenario::Soak;
     shared.unresolved.store(churn ? 0 : o.clients);
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < o.threads; ++i) {
@@ -499,6 +572,8 @@ int main(int argc, char **argv)
         }
         sleepUntil(shared.windowStart.load());
         getrusage(RUSAGE_SELF, &windowUsage);
+        if (soak)
+            report.connected = shared.ready.load();
         if (o.holdUntilStdinCloses && o.scenario == Scenario::Idle) {
             char buf[4096];
             while (true) {
@@ -507,18 +582,36 @@ int main(int argc, char **argv)
                     break;
             }
             shared.windowEnd.store(nowNs());
+        } else if (soak && o.progress > 0) {
+            const int64_t step = int64_t(o.progress * 1e9);
+            for (int64_t next = start + step; next < shared.windowEnd.load(); next += step) {
+                sleepUntil(next);
+                std::fprintf(stderr,
+                    "qsio-loadgen: soak t=%.1f connected=%d peak=%d cycles=%llu acks=%llu "
+                    "errors=%llu\n",
+                    double(nowNs() - start) / 1e9, shared.ready.load(), shared.peakReady.load(),
+                    static_cast<unsigned long long>(shared.liveCycles.load()),
+                    static_cast<unsigned long long>(shared.liveAcks.load()),
+                    static_cast<unsigned long long>(shared.liveErrors.load()));
+                std::fflush(stderr);
+            }
+            sleepUntil(shared.windowEnd.load());
         } else {
             sleepUntil(shared.windowEnd.load());
         }
         rusage endUsage {};
         getrusage(RUSAGE_SELF, &endUsage);
         report.cpuWindow = cpuSeconds(endUsage) - cpuSeconds(windowUsage);
-        report.connectedEnd = churn ? o.clients : shared.ready.load();
+        report.connectedEnd = churn && !soak ? o.clients : shared.ready.load();
         report.windowSeconds = double(shared.windowEnd.load() - shared.windowStart.load()) / 1e9;
         shared.phase.store(PhaseDrain, std::memory_order_release);
         const int64_t drainStart = nowNs();
         while (shared.drainedWorkers.load() < o.threads && nowNs() - drainStart < timeoutNs)
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        // Soak: the room-broadcasts' acks are in; their deliveries to clients on other threads
+        // may still be in the sockets.
+        if (soak)
+            sleepUntil(nowNs() + std::min<int64_t>(1'000'000'000, timeoutNs));
     }
     shared.phase.store(PhaseStop, std::memory_order_release);
     for (auto &w : workers)
@@ -527,6 +620,18 @@ int main(int argc, char **argv)
     Stats total;
     for (auto &w : workers)
         total.merge(w->stats());
+    if (soak) {
+        // As the broadcast scenarios report them; "missing" counts the WebSocket rooms only:
+        // a polling client that leaves may lose what the server still held for it, by design.
+        report.peakConnected = shared.peakReady.load();
+        total.deliveries = total.soak[SoakDeliveredWs] + total.soak[SoakDeliveredPolling];
+        total.expectedDeliveries
+            = total.soak[SoakExpectedWs] + total.soak[SoakExpectedPolling];
+        total.broadcastsIssued = total.soak[SoakRoomBroadcasts];
+        total.missing = total.soak[SoakExpectedWs] > total.soak[SoakDeliveredWs]
+            ? total.soak[SoakExpectedWs] - total.soak[SoakDeliveredWs]
+            : 0;
+    }
     report.wallSeconds = double(nowNs() - start) / 1e9;
     getrusage(RUSAGE_SELF, &report.usage);
     if (exitCode != 0) {

@@ -64,6 +64,8 @@ run echo --scenario echo --clients 20 --duration 2 --warmup 0.5
 run broadcast --scenario broadcast --clients 50 --duration 2 --warmup 0.5
 run polling --scenario polling --clients 5 --duration 2 --warmup 0.5
 run churn --scenario churn --clients 10 --duration 1 --warmup 0.2
+run soak --scenario soak --clients 20 --duration 2 --warmup 0 --lifetime 0.2-0.8 \
+    --interval 0.05 --broadcast-share 0.2 --polling-share 0.3 --rooms 3 --progress 0
 
 if ! kill -0 "$pid" 2>/dev/null; then
     echo "FAIL: interop_server died"

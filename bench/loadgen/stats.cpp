@@ -7,7 +7,12 @@
 namespace loadgen {
 
 const char *const errorKindNames[ErrorKindCount] = {"socket", "connect_refused", "connect_failed",
-    "handshake", "connect_error", "unexpected_close", "timeout", "protocol", "http"};
+    "handshake", "connect_error", "unexpected_close", "timeout", "protocol", "http", "delivery"};
+
+const char *const soakCounterNames[SoakCounterCount] = {"connects", "connects_polling",
+    "connected", "joins", "echoes", "room_broadcasts", "emits_deferred", "unacked", "disconnects",
+    "killed", "expected_deliveries_ws", "deliveries_ws", "expected_deliveries_polling",
+    "deliveries_polling", "other_events"};
 
 int64_t nowNs()
 {
@@ -63,6 +68,8 @@ void Stats::merge(const Stats &other)
 {
     for (int i = 0; i < ErrorKindCount; ++i)
         errors[i] += other.errors[i];
+    for (int i = 0; i < SoakCounterCount; ++i)
+        soak[i] += other.soak[i];
     ops += other.ops;
     deliveries += other.deliveries;
     expectedDeliveries += other.expectedDeliveries;

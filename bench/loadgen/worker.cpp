@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <functional>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -131,7 +133,7 @@ Worker::Worker(Shared &shared, int index)
         ++count;
     m_clients = std::vector<Client>(size_t(count));
     const bool calls = o.scenario == Scenario::Echo || o.scenario == Scenario::Binary
-        || o.scenario == Scenario::Polling;
+        || o.scenario == Scenario::Polling || o.scenario == Scenario::Soak;
     for (int k = 0; k < count; ++k) {
         Client &c = m_clients[size_t(k)];
         c.index = index + k * o.threads;
@@ -139,7 +141,8 @@ Worker::Worker(Shared &shared, int index)
         c.room = o.rooms > 0 ? c.index % o.rooms : 0;
         c.post.isPost = true;
         c.ws.local = c.post.local = k;
-        c.unresolved = o.scenario != Scenario::Churn;
+        c.unresolved = !o.cycling();
+        c.polling = o.polling();
         if (calls)
             c.calls = std::make_unique<Call[]>(size_t(o.window));
     }
@@ -154,6 +157,8 @@ Worker::Worker(Shared &shared, int index)
     for (size_t i = 0; i < o.payload; ++i)
         letters[i] = char('a' + i % 26);
     m_payloadJson = '"' + letters + '"';
+    m_echoAck = '[' + m_payloadJson + ']';
+    m_rng = o.seed * 0x9E3779B97F4A7C15ull + uint64_t(index) + 1;
     m_pad = letters;
     m_payloadBinary.resize(o.payload);
     for (size_t i = 0; i < o.payload; ++i)
@@ -204,7 +209,7 @@ void Worker::run()
             m_kicked = true;
             m_runStart = now;
             for (Client &c : m_clients) {
-                if (m_options.scenario == Scenario::Churn)
+                if (m_options.cycling())
                     break;
                 if (c.state == State::Ready) {
                     issueCalls(c, now);
@@ -213,13 +218,13 @@ void Worker::run()
                     flushPoll(c);
                 } else if (c.state == State::Idle) {
                     // The connect phase ended on its deadline before this one could start.
-                    ++m_stats.errors[ErrTimeout];
+                    countError(ErrTimeout);
                     c.state = State::Dead;
                 } else if (c.state != State::Dead) {
                     kill(c, ErrTimeout);
                 }
             }
-            if (m_options.scenario != Scenario::Churn)
+            if (!m_options.cycling())
                 m_nextToStart = m_clients.size();
             if (m_sender && m_sender->state != State::Ready) {
                 // Client 0 did not make it: any connected client of this thread can send.
@@ -238,23 +243,30 @@ void Worker::run()
         }
         if (m_sender && phase >= PhaseRun)
             pumpSender(now);
+        if (m_options.scenario == Scenario::Soak && phase >= PhaseRun)
+            soakTimers(now);
         if (phase == PhaseDrain && !m_drained && m_measuredOutstanding <= 0) {
             m_drained = true;
             m_shared.drainedWorkers.fetch_add(1);
         }
-        const bool moreToStart = (m_options.scenario == Scenario::Churn)
+        const bool moreToStart = m_options.cycling()
             ? (phase == PhaseRun && (!m_restart.empty() || m_nextToStart < m_clients.size()))
             : (phase == PhaseConnect && m_nextToStart < m_clients.size());
-        const int n = epoll_wait(m_epoll, events, 256, moreToStart ? 1 : 10);
+        int wait = moreToStart ? 1 : 10;
+        if (!m_timers.empty()) {
+            const int64_t untilTimer = (m_timers.front().at - nowNs() + 999'999) / 1'000'000;
+            wait = int(std::clamp<int64_t>(untilTimer, 0, wait));
+        }
+        const int n = epoll_wait(m_epoll, events, 256, wait);
         for (int i = 0; i < n; ++i)
             onEvent(events[i].data.u64, events[i].events);
     }
-    if (!m_kicked && m_options.scenario != Scenario::Churn) {
+    if (!m_kicked && !m_options.cycling()) {
         // Stopped inside the connect phase (nothing connected anywhere): whoever had not
         // connected by then ran out of time.
         for (Client &c : m_clients) {
             if (c.state != State::Ready && c.state != State::Dead)
-                ++m_stats.errors[ErrTimeout];
+                countError(ErrTimeout);
         }
     }
     if (m_sender) {
@@ -269,6 +281,12 @@ void Worker::run()
     }
     if (m_measuredOutstanding > 0)
         m_stats.errors[ErrTimeout] += uint64_t(m_measuredOutstanding);
+    if (m_options.scenario == Scenario::Soak) {
+        // Calls still without their ack when the run stops (those issued in the window are
+        // timeouts above as well).
+        for (const Client &c : m_clients)
+            m_stats.soak[SoakUnacked] += uint64_t(std::max(0, c.outstanding));
+    }
 }
 
 void Worker::connectMore(int64_t now)
@@ -276,8 +294,9 @@ void Worker::connectMore(int64_t now)
     const double burst = std::max(1.0, m_rate / 100);
     m_tokens = std::min(burst, m_tokens + double(now - m_lastTokens) * m_rate / 1e9);
     m_lastTokens = now;
-    if (m_options.scenario == Scenario::Churn) {
-        while (m_tokens >= 1 && issuing(now)) {
+    if (m_options.cycling()) {
+        const bool soak = m_options.scenario == Scenario::Soak;
+        while (m_tokens >= 1 && issuing(now) && (!soak || m_handshaking < m_maxHandshakes)) {
             Client *c = nullptr;
             if (!m_restart.empty()) {
                 c = &m_clients[size_t(m_restart.back())];
@@ -311,6 +330,20 @@ void Worker::startClient(Client &c, int64_t now)
     c.frag.clear();
     c.pollQueue.clear();
     c.getInFlight = c.postInFlight = false;
+    if (m_options.scenario == Scenario::Soak) {
+        ++c.cycle;
+        c.leaving = c.sawClose = false;
+        c.timerAt = 0;
+        c.polling = random01() < m_options.pollingShare;
+        c.room = int(random01() * m_options.rooms) % m_options.rooms;
+        c.getRequest.clear();
+        c.postHead.clear();
+        for (int i = 0; i < m_options.window; ++i)
+            c.calls[size_t(i)].sentNs = 0;
+        ++m_stats.soak[SoakConnects];
+        if (c.polling)
+            ++m_stats.soak[SoakConnectsPolling];
+    }
     if (m_options.scenario == Scenario::Churn) {
         if (inWindow(now))
             ++m_measuredOutstanding;
@@ -385,7 +418,8 @@ void Worker::kill(Client &c, int kind)
     if (c.state == State::Dead || c.state == State::Idle)
         return;
     if (kind >= 0)
-        ++m_stats.errors[kind];
+        countError(kind);
+    const bool soak = m_options.scenario == Scenario::Soak;
     closeSock(c.ws);
     closeSock(c.post);
     if (c.handshaking) {
@@ -404,15 +438,22 @@ void Worker::kill(Client &c, int kind)
     if (c.calls) {
         for (int i = 0; i < m_options.window; ++i) {
             Call &call = c.calls[size_t(i)];
+            if (call.sentNs && soak)
+                ++m_stats.soak[SoakUnacked];
             if (call.sentNs && inWindow(call.sentNs))
                 --m_measuredOutstanding;
             call.sentNs = 0;
         }
     }
     c.outstanding = 0;
-    if (m_options.scenario == Scenario::Churn) {
-        if (inWindow(c.since))
+    if (m_options.cycling()) {
+        if (m_options.scenario == Scenario::Churn && inWindow(c.since))
             --m_measuredOutstanding;
+        if (soak) {
+            ++m_stats.soak[SoakKilled];
+            c.pollQueue.clear();
+            c.getInFlight = c.postInFlight = false;
+        }
         c.state = State::Idle;
         m_restart.push_back(c.local);
     } else {
@@ -524,7 +565,7 @@ void Worker::onConnected(Client &c, Sock &s)
         return;
     }
     if (c.state == State::TcpConnecting) {
-        if (m_options.polling()) {
+        if (c.polling) {
             s.out.append(m_pollHandshake);
             c.state = State::PollHandshake;
         } else {
@@ -550,9 +591,21 @@ void Worker::onReadable(Client &c, Sock &s)
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (r <= 0) {
-            if (c.state == State::Closing) {
+            if (c.state == State::Closing && c.polling) {
+                // Leaving (soak): the server may end a keep-alive connection once the session
+                // is closed; a POST still unanswered then is a lost request.
+                const bool post = s.isPost;
+                closeSock(s);
+                if (post && c.postInFlight) {
+                    kill(c, ErrUnexpectedClose);
+                    return;
+                }
+                if (!post)
+                    c.getInFlight = false;
+                soakPollingClosed(c);
+            } else if (c.state == State::Closing) {
                 finishCycle(c, nowNs());
-            } else if (m_options.polling() && c.state != State::PollHandshake
+            } else if (c.polling && c.state != State::PollHandshake
                 && !(s.isPost ? c.postInFlight : c.getInFlight)) {
                 // The server ended an idle keep-alive connection: reopened when next needed.
                 closeSock(s);
@@ -572,7 +625,7 @@ void Worker::onReadable(Client &c, Sock &s)
             total = s.in.size();
         }
         const size_t used
-            = m_options.polling() ? processHttp(c, s, data, total) : processWs(c, data, total);
+            = c.polling ? processHttp(c, s, data, total) : processWs(c, data, total);
         if (!alive(c, s, fd, gen))
             return;
         if (scratch) {
@@ -587,7 +640,7 @@ void Worker::onReadable(Client &c, Sock &s)
     }
     if (c.ws.fd >= 0 && !c.ws.out.empty())
         flush(c.ws);
-    if (m_options.polling())
+    if (c.polling)
         flushPoll(c);
 }
 
@@ -698,7 +751,7 @@ void Worker::onEngine(Client &c, bool binary, const char *p, size_t n)
 {
     if (binary) {
         if (c.attachmentsPending <= 0) {
-            ++m_stats.errors[ErrProtocol];
+            countError(ErrProtocol);
             return;
         }
         c.attachmentBytes = n;
@@ -707,7 +760,7 @@ void Worker::onEngine(Client &c, bool binary, const char *p, size_t n)
         return;
     }
     if (n == 0) {
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
         return;
     }
     switch (p[0]) {
@@ -722,24 +775,27 @@ void Worker::onEngine(Client &c, bool binary, const char *p, size_t n)
             send(c, {"40"});
             c.state = State::SioConnecting;
         } else {
-            ++m_stats.errors[ErrProtocol];
+            countError(ErrProtocol);
         }
         return;
     case '1':
-        kill(c, ErrUnexpectedClose);
+        if (c.state == State::Closing)
+            c.sawClose = true; // the answer to our own close (soak, polling)
+        else
+            kill(c, ErrUnexpectedClose);
         return;
     case '3':
     case '6':
         return;
     default:
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
     }
 }
 
 void Worker::onSocketIo(Client &c, const char *p, size_t n)
 {
     if (n == 0) {
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
         return;
     }
     const char *end = p + n;
@@ -749,7 +805,14 @@ void Worker::onSocketIo(Client &c, const char *p, size_t n)
     case '0':
         if (c.state != State::SioConnecting)
             return;
-        if (m_options.scenario == Scenario::Rooms) {
+        if (m_options.scenario == Scenario::Soak) {
+            ++m_stats.soak[SoakConnected];
+            const int64_t now = nowNs();
+            if (!issuing(now))
+                return; // past the window: no new call, so that the drain has nothing new
+            c.state = State::Joining;
+            soakCall(c, CallJoin, now);
+        } else if (m_options.scenario == Scenario::Rooms) {
             c.state = State::Joining;
             const Digits room {uint64_t(c.room)};
             send(c, {"420[\"join\",\"room-", room.view(), "\"]"});
@@ -767,11 +830,13 @@ void Worker::onSocketIo(Client &c, const char *p, size_t n)
     case '2':
         if (m_options.broadcasting())
             onBcast(p + 1, n - 1);
+        else if (m_options.scenario == Scenario::Soak)
+            soakBcast(c, p + 1, n - 1);
         return;
     case '3': {
         const char *q = parseNumber(p + 1, end, id);
         if (!q || *q != '[') {
-            ++m_stats.errors[ErrProtocol];
+            countError(ErrProtocol);
             return;
         }
         onAck(c, id, q, size_t(end - q), false);
@@ -814,7 +879,20 @@ void Worker::becomeReady(Client &c)
         send(c, {"420[\"echo\",", m_payloadJson, "]"});
         return;
     }
-    m_shared.ready.fetch_add(1);
+    const int ready = m_shared.ready.fetch_add(1) + 1;
+    if (m_options.scenario == Scenario::Soak) {
+        int peak = m_shared.peakReady.load(std::memory_order_relaxed);
+        while (ready > peak && !m_shared.peakReady.compare_exchange_weak(peak, ready)) { }
+        const int64_t now = nowNs();
+        const double lifetime = m_options.lifetimeMin
+            + random01() * (m_options.lifetimeMax - m_options.lifetimeMin);
+        c.leaveAt = now + int64_t(lifetime * 1e9);
+        // The first emit comes after a random part of one interval, so that clients connected
+        // together do not emit together.
+        soakSchedule(c,
+            std::min(c.leaveAt, now + int64_t(random01() * m_options.interval * 1e9)));
+        return;
+    }
     if (m_options.scenario == Scenario::Rooms)
         m_shared.roomReady[size_t(c.room)].fetch_add(1);
     if (c.unresolved) {
@@ -849,11 +927,14 @@ void Worker::onAck(Client &c, uint64_t id, const char *body, size_t n, bool bina
     case Scenario::Churn:
         if (c.state == State::Ready && id == 0) {
             if (n != m_payloadJson.size() + 2)
-                ++m_stats.errors[ErrProtocol];
+                countError(ErrProtocol);
             send(c, {"41"});
             sendWsFrame(c.ws, 0x8, {std::string_view("\x03\xe8", 2)});
             c.state = State::Closing;
         }
+        return;
+    case Scenario::Soak:
+        soakAck(c, id, body, n, binary);
         return;
     case Scenario::Idle:
         return;
@@ -890,12 +971,12 @@ void Worker::issueCalls(Client &c, int64_t now)
 void Worker::completeCall(Client &c, uint64_t id, bool valid)
 {
     if (!c.calls) {
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
         return;
     }
     Call &call = c.calls[size_t(id % uint64_t(m_options.window))];
     if (call.sentNs == 0 || call.id != id) {
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
         return;
     }
     const int64_t now = nowNs();
@@ -903,7 +984,7 @@ void Worker::completeCall(Client &c, uint64_t id, bool valid)
     call.sentNs = 0;
     --c.outstanding;
     if (!valid)
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
     if (inWindow(sent)) {
         --m_measuredOutstanding;
         if (valid) {
@@ -926,14 +1007,14 @@ void Worker::onBcast(const char *p, size_t n)
             return;
         q = static_cast<const char *>(memmem(p, n, "\"seq\":", 6));
         if (!q) {
-            ++m_stats.errors[ErrProtocol];
+            countError(ErrProtocol);
             return;
         }
         q += 6;
     }
     uint64_t seq = 0;
     if (!parseNumber(q, end, seq)) {
-        ++m_stats.errors[ErrProtocol];
+        countError(ErrProtocol);
         return;
     }
     BroadcastSlot &slot = m_shared.slots[size_t(seq % Shared::SlotCount)];
@@ -981,7 +1062,7 @@ void Worker::pumpSender(int64_t now)
             if (measured) {
                 m_stats.missing += uint64_t(std::max(0, remaining));
                 if (!m_slotAcked[i])
-                    ++m_stats.errors[ErrTimeout];
+                    countError(ErrTimeout);
             }
             retire = true;
         }
@@ -1042,7 +1123,13 @@ void Worker::pumpSender(int64_t now)
 void Worker::finishCycle(Client &c, int64_t now)
 {
     closeSock(c.ws);
-    if (inWindow(c.since)) {
+    if (m_options.scenario == Scenario::Soak) {
+        closeSock(c.post);
+        c.pollQueue.clear();
+        c.getInFlight = c.postInFlight = false;
+        ++m_stats.soak[SoakDisconnects];
+        m_shared.liveCycles.fetch_add(1, std::memory_order_relaxed);
+    } else if (inWindow(c.since)) {
         --m_measuredOutstanding;
         ++m_stats.ops;
         m_stats.latency.record(now - c.since);
@@ -1053,7 +1140,7 @@ void Worker::finishCycle(Client &c, int64_t now)
 
 void Worker::send(Client &c, std::initializer_list<std::string_view> parts, bool binary)
 {
-    if (m_options.polling()) {
+    if (c.polling) {
         if (!c.pollQueue.empty())
             c.pollQueue.append("\x1e", 1);
         for (std::string_view part : parts)
@@ -1236,9 +1323,21 @@ void Worker::onHttpResponse(Client &c, Sock &s, int status, char *body, size_t n
         }
         c.postInFlight = false;
         flushPoll(c);
+        if (c.state == State::Closing)
+            soakPollingClosed(c);
         return;
     }
     c.getInFlight = false;
+    if (c.state == State::Closing && status != 200) {
+        // Leaving: a poll that reaches the server after our close finds no session (400).
+        if (status != 400) {
+            kill(c, ErrHttp);
+            return;
+        }
+        c.sawClose = true;
+        soakPollingClosed(c);
+        return;
+    }
     if (c.state == State::PollHandshake) {
         static constexpr std::string_view sidKey = "\"sid\":\"";
         const char *sid = static_cast<const char *>(memmem(body, n, sidKey.data(), sidKey.size()));
@@ -1266,7 +1365,7 @@ void Worker::onHttpResponse(Client &c, Sock &s, int status, char *body, size_t n
         const char *packetEnd = sep ? sep : end;
         if (packetEnd > p) {
             if (*p == 'b')
-                ++m_stats.errors[ErrProtocol];
+                countError(ErrProtocol);
             else
                 onEngine(c, false, p, size_t(packetEnd - p));
             if (c.state == State::Dead || c.state == State::Idle)
@@ -1274,9 +1373,235 @@ void Worker::onHttpResponse(Client &c, Sock &s, int status, char *body, size_t n
         }
         p = packetEnd + 1;
     }
+    if (c.state == State::Closing) {
+        // Polls again only while our close is not through: that poll gets the server's close.
+        if (!c.sawClose && (c.postInFlight || !c.pollQueue.empty()))
+            issueGet(c);
+        else
+            soakPollingClosed(c);
+        return;
+    }
     issueGet(c);
     if (c.state != State::Dead)
         flushPoll(c);
+}
+
+void Worker::countError(int kind)
+{
+    ++m_stats.errors[kind];
+    m_shared.liveErrors.fetch_add(1, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Soak: each client loops connect (WebSocket, or polling for --polling-share of the
+// connections) -> join a random room -> emits (echo, now and then a room-broadcast) for a random
+// lifetime -> disconnect once its acks are in -> connect again. Every ack is checked.
+
+double Worker::random01()
+{
+    // splitmix64
+    uint64_t z = (m_rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return double(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+void Worker::soakSchedule(Client &c, int64_t at)
+{
+    c.timerAt = at;
+    m_timers.push_back({at, c.local, c.cycle});
+    std::push_heap(m_timers.begin(), m_timers.end(), std::greater<>());
+}
+
+void Worker::flushClient(Client &c)
+{
+    if (c.polling)
+        flushPoll(c);
+    else if (c.ws.fd >= 0 && !c.ws.out.empty())
+        flush(c.ws);
+}
+
+void Worker::soakTimers(int64_t now)
+{
+    while (!m_timers.empty() && m_timers.front().at <= now) {
+        std::pop_heap(m_timers.begin(), m_timers.end(), std::greater<>());
+        const Timer t = m_timers.back();
+        m_timers.pop_back();
+        Client &c = m_clients[size_t(t.local)];
+        if (c.cycle != t.cycle || c.timerAt != t.at || c.state != State::Ready)
+            continue; // stale: the connection ended or was rescheduled
+        c.timerAt = 0;
+        if (!issuing(now))
+            continue; // past the window: the connection is held until the end
+        if (now >= c.leaveAt) {
+            if (c.outstanding == 0)
+                soakLeave(c, now);
+            else
+                c.leaving = true; // soakAck() lets it go with the last ack
+            continue;
+        }
+        const bool broadcast = random01() < m_options.broadcastShare;
+        if (c.outstanding >= m_options.window
+            || !soakCall(c, broadcast ? CallRoomBroadcast : CallEcho, now))
+            ++m_stats.soak[SoakEmitsDeferred];
+        if (c.state != State::Ready)
+            continue;
+        flushClient(c);
+        const int64_t next = now + int64_t((0.5 + random01()) * m_options.interval * 1e9);
+        soakSchedule(c, std::min(next, c.leaveAt));
+    }
+}
+
+bool Worker::soakCall(Client &c, CallKind kind, int64_t now)
+{
+    const uint64_t id = c.nextId;
+    Call &call = c.calls[size_t(id % uint64_t(m_options.window))];
+    if (call.sentNs)
+        return false;
+    ++c.nextId;
+    const Digits digits(id);
+    const Digits room {uint64_t(c.room)};
+    const std::string_view prefix = c.polling ? "proom-" : "room-";
+    switch (kind) {
+    case CallJoin:
+        send(c, {"42", digits.view(), "[\"join\",\"", prefix, room.view(), "\"]"});
+        break;
+    case CallEcho:
+        send(c, {"42", digits.view(), "[\"echo\",", m_payloadJson, "]"});
+        break;
+    case CallRoomBroadcast:
+        // The data names the room and the transport, so a recipient can tell a misdirected one.
+        send(c,
+            {"42", digits.view(), "[\"room-broadcast\",\"", prefix, room.view(), "\",{\"r\":",
+                room.view(), ",\"p\":", c.polling ? "1" : "0", ",\"x\":\"", m_pad, "\"}]"});
+        break;
+    }
+    call.id = id;
+    call.sentNs = now;
+    call.kind = kind;
+    ++c.outstanding;
+    if (inWindow(now))
+        ++m_measuredOutstanding;
+    return true;
+}
+
+void Worker::soakAck(Client &c, uint64_t id, const char *body, size_t n, bool binary)
+{
+    Call &call = c.calls[size_t(id % uint64_t(m_options.window))];
+    if (call.sentNs == 0 || call.id != id) {
+        countError(ErrProtocol); // an ack for nothing we asked
+        return;
+    }
+    const int64_t now = nowNs();
+    const int64_t sent = call.sentNs;
+    const CallKind kind = CallKind(call.kind);
+    call.sentNs = 0;
+    --c.outstanding;
+    bool valid = !binary && body;
+    uint64_t count = 0;
+    if (valid) {
+        switch (kind) {
+        case CallJoin:
+            valid = n == 6 && std::memcmp(body, "[true]", 6) == 0;
+            break;
+        case CallEcho:
+            valid = n == m_echoAck.size() && std::memcmp(body, m_echoAck.data(), n) == 0;
+            break;
+        case CallRoomBroadcast: {
+            // [N]: the room's size, at least the sender itself.
+            const char *q = n >= 3 && body[0] == '[' ? parseNumber(body + 1, body + n, count)
+                                                    : nullptr;
+            valid = q && q == body + n - 1 && *q == ']' && count >= 1;
+            break;
+        }
+        }
+    }
+    if (inWindow(sent)) {
+        --m_measuredOutstanding;
+        if (valid) {
+            ++m_stats.ops;
+            m_stats.latency.record(now - sent);
+        }
+    }
+    if (!valid) {
+        if (kind == CallJoin)
+            kill(c, ErrProtocol);
+        else
+            countError(ErrProtocol);
+        return;
+    }
+    m_shared.liveAcks.fetch_add(1, std::memory_order_relaxed);
+    switch (kind) {
+    case CallJoin:
+        ++m_stats.soak[SoakJoins];
+        becomeReady(c);
+        return;
+    case CallEcho:
+        ++m_stats.soak[SoakEchoes];
+        break;
+    case CallRoomBroadcast:
+        ++m_stats.soak[SoakRoomBroadcasts];
+        m_stats.soak[c.polling ? SoakExpectedPolling : SoakExpectedWs] += count;
+        break;
+    }
+    if (c.state == State::Ready && c.leaving && c.outstanding == 0)
+        soakLeave(c, now);
+}
+
+void Worker::soakBcast(Client &c, const char *p, size_t n)
+{
+    // ["bcast",{"p":P,"r":R,"x":"..."}]: the server may order the keys as it likes.
+    const char *end = p + n;
+    if (!startsWith(p, n, "[\"bcast\",")) {
+        ++m_stats.soak[SoakOtherEvents];
+        return;
+    }
+    const char *r = startsWith(p, n, "[\"bcast\",{")
+        ? static_cast<const char *>(memmem(p, n, "\"r\":", 4))
+        : nullptr;
+    const char *t = r ? static_cast<const char *>(memmem(p, n, "\"p\":", 4)) : nullptr;
+    uint64_t room = 0;
+    uint64_t pollingFlag = 0;
+    if (!t || !parseNumber(r + 4, end, room) || !parseNumber(t + 4, end, pollingFlag)) {
+        countError(ErrProtocol); // a bcast without the data we sent
+        return;
+    }
+    const bool polling = pollingFlag == 1;
+    // A room-broadcast may overtake the join's ack, never the join itself.
+    const bool joined
+        = c.state == State::Joining || c.state == State::Ready || c.state == State::Closing;
+    if (!joined || room != uint64_t(c.room) || polling != c.polling) {
+        countError(ErrDelivery);
+        return;
+    }
+    ++m_stats.soak[c.polling ? SoakDeliveredPolling : SoakDeliveredWs];
+}
+
+void Worker::soakLeave(Client &c, int64_t now)
+{
+    m_shared.ready.fetch_sub(1);
+    c.state = State::Closing;
+    c.since = now;
+    send(c, {"41"});
+    if (c.polling) {
+        // The Engine.IO close in the same POST: the server answers the held poll with "1".
+        send(c, {"1"});
+        c.sawClose = false;
+        flushPoll(c);
+    } else {
+        sendWsFrame(c.ws, 0x8, {std::string_view("\x03\xe8", 2)});
+        flush(c.ws);
+    }
+}
+
+// A leaving polling client is done once its close went out in an answered POST and no poll is
+// outstanding.
+void Worker::soakPollingClosed(Client &c)
+{
+    if (c.state == State::Closing && c.polling && !c.getInFlight && !c.postInFlight
+        && c.pollQueue.empty())
+        finishCycle(c, nowNs());
 }
 
 } // namespace loadgen

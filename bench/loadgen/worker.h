@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace loadgen {
 
@@ -67,7 +68,7 @@ enum class State : uint8_t {
     SioConnecting,
     Joining,
     Ready,
-    Closing, // churn: our close frame sent, waiting for the server's
+    Closing, // churn, soak: our disconnect sent, waiting for the server's close
     Dead,
 };
 
@@ -85,10 +86,14 @@ struct Sock
     Buffer out;
 };
 
+// What a call asked, so that its ack can be checked (soak).
+enum CallKind : uint8_t { CallEcho, CallJoin, CallRoomBroadcast };
+
 struct Call
 {
     uint64_t id = 0;
     int64_t sentNs = 0; // 0: free
+    uint8_t kind = CallEcho;
 };
 
 struct Client
@@ -99,6 +104,14 @@ struct Client
     State state = State::Idle;
     bool handshaking = false;
     bool unresolved = false;
+    bool polling = false; // this connection uses HTTP long-polling
+    // Soak: the lifetime is over and the client leaves once its acks are in; a polling client
+    // that is leaving saw the server's Engine.IO close (or the session was already gone).
+    bool leaving = false;
+    bool sawClose = false;
+    uint32_t cycle = 0; // soak: connections started, tells stale timers apart
+    int64_t leaveAt = 0; // soak: end of this connection's lifetime
+    int64_t timerAt = 0; // soak: the pending timer's time (0: none)
     Sock ws; // the WebSocket, or the polling GET connection
     Sock post; // polling: the POST connection
     int64_t since = 0; // start of the current handshake, cycle or close
@@ -162,6 +175,24 @@ private:
     void pumpSender(int64_t now);
     void finishCycle(Client &c, int64_t now);
     void kill(Client &c, int kind);
+    void countError(int kind);
+    // Soak.
+    struct Timer
+    {
+        int64_t at;
+        int local;
+        uint32_t cycle;
+        bool operator>(const Timer &o) const { return at > o.at; }
+    };
+    double random01();
+    void soakSchedule(Client &c, int64_t at);
+    void soakTimers(int64_t now);
+    bool soakCall(Client &c, CallKind kind, int64_t now);
+    void soakAck(Client &c, uint64_t id, const char *body, size_t n, bool binary);
+    void soakBcast(Client &c, const char *p, size_t n);
+    void soakLeave(Client &c, int64_t now);
+    void soakPollingClosed(Client &c);
+    void flushClient(Client &c);
     void closeSock(Sock &s);
     bool alive(const Client &c, const Sock &s, int fd, uint32_t gen) const
     {
@@ -187,7 +218,9 @@ private:
     Stats m_stats;
     std::vector<Client> m_clients;
     size_t m_nextToStart = 0;
-    std::vector<int> m_restart; // churn: workers waiting for their next cycle
+    std::vector<int> m_restart; // churn, soak: clients waiting for their next cycle
+    std::vector<Timer> m_timers; // soak: a min-heap on `at`, stale entries skipped
+    uint64_t m_rng = 0;
     int m_handshaking = 0;
     int m_maxHandshakes = 1;
     double m_rate = 1;
@@ -202,6 +235,7 @@ private:
     char *m_scratch = nullptr;
     // Precomputed packet pieces.
     std::string m_payloadJson; // "abc..." with quotes
+    std::string m_echoAck; // the echo ack's arguments: ["abc..."]
     std::string m_payloadBinary;
     std::string m_pad;
     std::string m_upgradeRequest;
