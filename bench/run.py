@@ -844,7 +844,6 @@ def machine_facts(config):
 
 def write_report(config, facts, results, started, finished, out):
     servers = config.servers
-    marker = f" ({config.note})" if config.note else ""
     lines = [
         "# QSocketIo benchmark results",
         "",
@@ -858,8 +857,7 @@ def write_report(config, facts, results, started, finished, out):
         "",
     ]
     if config.note:
-        lines += [f"**{config.note}.** The figures below come from this run only; replace them "
-                  "with a run on a quiet machine before quoting them.", ""]
+        lines += [f"**Note:** {config.note}", ""]
     lines += [
         f"Run from {started:%Y-%m-%d %H:%M} to {finished:%H:%M} UTC"
         + (" with `--quick` (small sizes, seconds-long windows: not comparable to a full run)"
@@ -875,13 +873,13 @@ def write_report(config, facts, results, started, finished, out):
         "|---|---|",
     ]
     lines += [f"| {k} | {v} |" for k, v in facts.items()]
-    lines += ["", f"## Targets{marker}", ""]
+    lines += ["", "## Targets", ""]
     if config.quick:
         lines += ["With `--quick` the sizes are smaller than the targets name: these verdicts "
                   "only show that the runner computes them.", ""]
     lines += ["| target | ours | Node | verdict |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in target_rows(results, config.quick)]
-    lines += ["", f"## Scenarios{marker}", ""]
+    lines += ["", "## Scenarios", ""]
     if "python" in servers:
         caps = sorted({f"{k} {v}" for s in SCENARIOS if s.name in results
                        and (s.servers is None or "python" in s.servers)

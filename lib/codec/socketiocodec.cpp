@@ -299,6 +299,7 @@ Encoded encode(const Packet &packet)
 {
     Encoded encoded;
     QByteArray json;
+    json.reserve(120); // most packets fit: no reallocation while the JSON grows
     PacketType type = packet.type;
     // Only EVENT and ACK can carry attachments; elsewhere binary is written as null, since a peer
     // would take binary messages after, say, a CONNECT packet for a protocol error.

@@ -62,9 +62,11 @@ const QString &EngineMessage::webSocketText() const
 const QByteArray &EngineMessage::webSocketFrame() const
 {
     if (d->webSocketFrame.isEmpty()) {
+        // A text frame holds the packet type's digit, then the data (encodeTextFrame()).
+        const char type = char('0' + int(d->packet.type));
         d->webSocketFrame = d->packet.binary
             ? RawWebSocket::frame(0x2, d->packet.data)
-            : RawWebSocket::frame(0x1, EngineIo::encodeTextFrame(d->packet));
+            : RawWebSocket::frame(0x1, QByteArrayView(&type, 1), d->packet.data);
     }
     return d->webSocketFrame;
 }

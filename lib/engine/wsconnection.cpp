@@ -125,7 +125,12 @@ QByteArray RawWebSocket::acceptKey(const QByteArray &key)
 
 QByteArray RawWebSocket::frame(int opcode, QByteArrayView payload)
 {
-    const qsizetype n = payload.size();
+    return frame(opcode, {}, payload);
+}
+
+QByteArray RawWebSocket::frame(int opcode, QByteArrayView prefix, QByteArrayView payload)
+{
+    const qsizetype n = prefix.size() + payload.size();
     const qsizetype header = n < 126 ? 2 : n < 65536 ? 4 : 10;
     QByteArray out(header + n, Qt::Uninitialized);
     auto *p = reinterpret_cast<uchar *>(out.data());
@@ -139,8 +144,10 @@ QByteArray RawWebSocket::frame(int opcode, QByteArrayView payload)
         p[1] = 127;
         qToBigEndian(quint64(n), p + 2);
     }
-    if (n)
-        std::memcpy(p + header, payload.data(), size_t(n));
+    if (!prefix.isEmpty())
+        std::memcpy(p + header, prefix.data(), size_t(prefix.size()));
+    if (!payload.isEmpty())
+        std::memcpy(p + header + prefix.size(), payload.data(), size_t(payload.size()));
     return out;
 }
 

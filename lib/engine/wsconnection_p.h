@@ -109,6 +109,8 @@ public:
 
     // A whole server-to-client frame (unmasked) for a payload.
     static QByteArray frame(int opcode, QByteArrayView payload);
+    // The same for prefix + payload, without joining them first.
+    static QByteArray frame(int opcode, QByteArrayView prefix, QByteArrayView payload);
 
 private:
     void onReadable();
