@@ -907,6 +907,12 @@ def write_report(config, facts, results, started, finished, out):
         else:
             lines.append(table(scenario, results[scenario.name], servers))
         lines.append("")
+    # What each optimisation bought: kept by hand beside the code (the figures of each step were
+    # taken before and after it), copied into every report.
+    summary = os.path.join(BENCH, "optimizations-summary.md")
+    if os.path.exists(summary):
+        with open(summary) as f:
+            lines += ["", f.read().rstrip(), ""]
     with open(out, "w") as f:
         f.write("\n".join(lines))
 
