@@ -123,23 +123,26 @@ void WsWorker::post(ToWorker &&item)
     }
 }
 
+// Moves `outbox` to the end of `inbox` under `lock`; true when `inbox` was empty (its consumer
+// then needs a wake-up: otherwise one is already on its way).
+template<typename Item>
+static bool handOver(std::vector<Item> &outbox, QMutex &lock, std::vector<Item> &inbox)
+{
+    QMutexLocker locker(&lock);
+    const bool wasEmpty = inbox.empty();
+    if (wasEmpty) {
+        inbox.swap(outbox);
+    } else {
+        std::move(outbox.begin(), outbox.end(), std::back_inserter(inbox));
+        outbox.clear();
+    }
+    return wasEmpty;
+}
+
 void WsWorker::flushOutbox()
 {
     m_outboxFlushScheduled = false;
-    if (m_outbox.empty())
-        return;
-    bool wake;
-    {
-        QMutexLocker locker(&m_toWorkerLock);
-        wake = m_toWorker.empty();
-        if (wake) {
-            m_toWorker.swap(m_outbox);
-        } else {
-            std::move(m_outbox.begin(), m_outbox.end(), std::back_inserter(m_toWorker));
-            m_outbox.clear();
-        }
-    }
-    if (wake)
+    if (!m_outbox.empty() && handOver(m_outbox, m_toWorkerLock, m_toWorker))
         QMetaObject::invokeMethod(m_workerContext, [this] { drainInWorker(); }, Qt::QueuedConnection);
 }
 
@@ -155,20 +158,7 @@ void WsWorker::postToServer(ToServer &&item)
 void WsWorker::flushWorkerOutbox()
 {
     m_workerOutboxFlushScheduled = false;
-    if (m_workerOutbox.empty())
-        return;
-    bool wake;
-    {
-        QMutexLocker locker(&m_toServerLock);
-        wake = m_toServer.empty();
-        if (wake) {
-            m_toServer.swap(m_workerOutbox);
-        } else {
-            std::move(m_workerOutbox.begin(), m_workerOutbox.end(), std::back_inserter(m_toServer));
-            m_workerOutbox.clear();
-        }
-    }
-    if (wake)
+    if (!m_workerOutbox.empty() && handOver(m_workerOutbox, m_toServerLock, m_toServer))
         QMetaObject::invokeMethod(&m_serverContext, [this] { drainInServer(); }, Qt::QueuedConnection);
 }
 
