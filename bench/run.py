@@ -773,18 +773,21 @@ def command_output(argv, cwd=None):
         return ""
 
 
-def machine_facts(config):
-    facts = {}
-    model = ""
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo (or what platform knows)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    facts["CPU"] = model or platform.processor()
+    return platform.processor()
+
+
+def machine_facts(config):
+    facts = {}
+    facts["CPU"] = cpu_model()
     usable = len(os.sched_getaffinity(0))
     facts["cores (online / usable by this run)"] = f"{os.cpu_count()} / {usable}"
     try:

@@ -37,6 +37,8 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, BENCH)
+from run import command_output, cpu_model  # noqa: E402 (the matrix runner's helpers)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The server's own descriptors (listening socket, event loop, logs) beside one per connection.
 FD_MARGIN = 200
@@ -310,31 +312,14 @@ def loadgen_problems(report, clients, populations):
 # Report
 
 
-def command_output(argv):
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=20,
-                              cwd=ROOT).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
 def machine_facts(server_bin):
     facts = {}
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    facts["CPU"] = f"{model or platform.processor()}, nproc {os.cpu_count()} " \
+    facts["CPU"] = f"{cpu_model()}, nproc {os.cpu_count()} " \
         f"({len(os.sched_getaffinity(0))} usable)"
     facts["kernel"] = platform.release()
     facts["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    head = command_output(["git", "rev-parse", "HEAD"])
-    dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no"])
+    head = command_output(["git", "rev-parse", "HEAD"], cwd=ROOT)
+    dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT)
     changed = [line.split(maxsplit=1)[-1] for line in dirty.splitlines() if line.strip()]
     facts["commit"] = (head or "?") + (
         " with uncommitted changes in " + ", ".join(changed[:8])
