@@ -14,6 +14,7 @@ packages=(
     chromium
     xvfb xauth
     python3-socketio python3-requests python3-websocket python3-aiohttp
+    libhiredis-dev libmsgpack-cxx-dev redis-server nginx-light
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 

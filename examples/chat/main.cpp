@@ -3,15 +3,20 @@
 //
 //     chat_server [--host ADDRESS] [--port PORT]     (PORT also from $PORT; default 3000)
 //                 [--admin] [--admin-user NAME --admin-password-hash BCRYPT] [--admin-readonly]
-//                 [--admin-ui DIR [--admin-fonts DIR]]
+//                 [--admin-ui DIR [--admin-fonts DIR]] [--redis HOST:PORT]
+//
+// --redis makes it one server of a cluster: every chat_server given the same Redis shares the
+// users, rooms and messages (QSocketIo::RedisAdapter, wire-compatible with Node's
+// @socket.io/redis-adapter).
 //
 // The admin options add the Socket.IO Admin UI protocol on namespace /admin; --admin-ui serves
 // the official web UI (the ui/dist folder of npm's @socket.io/admin-ui) at /admin-ui/.
-#include "chatserver.h"
 #include "../common/quitonsignals.h"
+#include "chatserver.h"
 
 #include <QSocketIo/admininstrumentation.h>
 #include <QSocketIo/adminui.h>
+#include <QSocketIo/redisadapter.h>
 #include <QSocketIo/socketserver.h>
 
 #include <QtCore/qcommandlineparser.h>
@@ -81,8 +86,13 @@ int main(int argc, char **argv)
         u"Serve the Admin UI's web fonts from this folder (a node_modules with @mdi/font and "
         "@fontsource/roboto) instead of public CDNs."_s,
         u"dir"_s);
+    const QCommandLineOption redisOption(u"redis"_s,
+        u"Share the chat with the other servers using this Redis: HOST:PORT, HOST or "
+        "redis://[[USER]:PASSWORD@]HOST[:PORT]."_s,
+        u"address"_s);
     parser.addOption(hostOption);
     parser.addOption(portOption);
+    parser.addOption(redisOption);
     parser.addOptions({adminOption, adminUserOption, adminHashOption, adminReadonlyOption,
         adminUiOption, adminFontsOption});
     parser.process(app);
@@ -118,6 +128,14 @@ int main(int argc, char **argv)
     const bool admin = parser.isSet(adminOption) || parser.isSet(adminUserOption)
         || parser.isSet(adminReadonlyOption);
 
+    QSocketIo::RedisAdapterOptions redis;
+    const bool cluster = parser.isSet(redisOption);
+    if (cluster && !redis.setAddress(parser.value(redisOption))) {
+        fprintf(stderr, "chat_server: --redis wants HOST:PORT or a redis:// URL, not %s\n",
+            qPrintable(parser.value(redisOption)));
+        return 2;
+    }
+
     QHttpServer http;
     serveResource(http, u"/"_s, u":/web/index.html"_s, "text/html; charset=utf-8");
     serveResource(http, u"/index.html"_s, u":/web/index.html"_s, "text/html; charset=utf-8");
@@ -129,8 +147,10 @@ int main(int argc, char **argv)
 
     // Same-origin CORS (the default): only the page served here may connect from a browser.
     QSocketIo::SocketServerOptions options;
+    if (cluster)
+        options.adapterFactory = QSocketIo::RedisAdapter::factory(redis);
     QSocketIo::SocketServer io(options);
-    ChatServer chat(&io);
+    ChatServer chat(&io, cluster);
     std::unique_ptr<QSocketIo::AdminInstrumentation> instrumentation;
     if (admin) {
         QSocketIo::AdminOptions adminOptions;
@@ -160,6 +180,20 @@ int main(int argc, char **argv)
         = address.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + host + u']' : host;
     QSocketIoExamples::quitOnSignals(&app);
     printf("chat demo on http://%s:%u/\n", qPrintable(urlHost), io.serverPort());
+    if (cluster) {
+        // The password, if any, stays out of the output.
+        printf("cluster: Redis at %s:%u\n", qPrintable(redis.host), unsigned(redis.port));
+        // Until it is connected, the chat sees this server's users only.
+        if (auto *adapter = qobject_cast<QSocketIo::RedisAdapter *>(io.of(u"/"_s)->adapter())) {
+            QObject::connect(
+                adapter, &QSocketIo::RedisAdapter::connectedChanged, &app, [](bool connected) {
+                    printf("cluster: %s\n", connected ? "connected" : "disconnected");
+                    fflush(stdout);
+                });
+            if (adapter->isConnected())
+                printf("cluster: connected\n");
+        }
+    }
     if (instrumentation) {
         printf("admin namespace /admin (%s%s)\n",
             parser.isSet(adminUserOption) ? "basic auth" : "no auth",

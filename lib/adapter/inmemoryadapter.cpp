@@ -126,11 +126,15 @@ QList<QString> InMemoryAdapter::select(const BroadcastOptions &options) const
     return ids;
 }
 
-void InMemoryAdapter::broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options)
+bool InMemoryAdapter::broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options)
 {
+    const QList<QString> recipients = select(options);
+    if (recipients.isEmpty())
+        return true;
     const EngineMessages messages = prepare(packet); // once for all recipients
-    for (const QString &sid : select(options))
+    for (const QString &sid : recipients)
         deliver(sid, packet, messages, options.flags.isVolatile);
+    return true;
 }
 
 void InMemoryAdapter::broadcastWithAck(const SocketIo::Packet &packet,

@@ -16,7 +16,7 @@ public:
     void addAll(const QString &sid, const QSet<QString> &rooms) override;
     void del(const QString &sid, const QString &room) override;
     void delAll(const QString &sid) override;
-    void broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) override;
+    bool broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) override;
     void broadcastWithAck(const SocketIo::Packet &packet, const BroadcastOptions &options,
         std::function<void(int)> onCount, std::function<void(const QVariantList &)> onAck) override;
     QSet<QString> sockets(const QSet<QString> &rooms) const override;
@@ -26,10 +26,12 @@ public:
     void delSockets(const BroadcastOptions &options, const QSet<QString> &rooms) override;
     void disconnectSockets(const BroadcastOptions &options, bool close) override;
     QList<Socket *> fetchSockets(const BroadcastOptions &options) const override;
+    using Adapter::fetchSockets;
 
 protected:
     // The local socket ids the options select, in a stable order.
     QList<QString> select(const BroadcastOptions &options) const;
+    bool roomExists(const QString &room) const;
 
 private:
     // Every socket is in the room named by its id, so that room is not stored: a pair of
@@ -41,7 +43,6 @@ private:
         bool inOwnRoom = false;
     };
     bool isInRoom(const QString &sid, const QString &room) const;
-    bool roomExists(const QString &room) const;
     // The socket whose id names `room`, when it is in it.
     const QString *owner(const QString &room) const;
 

@@ -72,29 +72,6 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
     return diff == 0;
 }
 
-QVariantMap serializeHandshake(const Handshake &h)
-{
-    QVariantMap headers;
-    for (const auto &[name, value] : h.headers)
-        headers.insert(QString::fromLatin1(name).toLower(), QString::fromLatin1(value));
-    QVariantMap query;
-    for (const auto &[key, value] : h.query.queryItems(QUrl::FullyDecoded))
-        query.insert(key, value);
-    QString url = h.url.path(QUrl::FullyEncoded);
-    if (h.url.hasQuery())
-        url += u'?' + h.url.query(QUrl::FullyEncoded);
-    return {
-        {u"address"_s, h.address.toString()},
-        {u"headers"_s, headers},
-        {u"query"_s, query},
-        {u"issued"_s, h.time.toMSecsSinceEpoch()},
-        {u"secure"_s, h.secure},
-        {u"time"_s, h.time.toUTC().toString(Qt::RFC2822Date)},
-        {u"url"_s, url},
-        {u"xdomain"_s, !h.header("origin").isEmpty()},
-    };
-}
-
 QVariantMap serializeSocket(Socket *socket)
 {
     QStringList rooms = socket->rooms().values();
@@ -106,7 +83,28 @@ QVariantMap serializeSocket(Socket *socket)
         {u"transport"_s, socket->transport()},
         {u"nsp"_s, socket->nsp()->name()},
         {u"data"_s, socket->data()},
-        {u"handshake"_s, serializeHandshake(socket->handshake())},
+        {u"handshake"_s, socket->handshake().toVariantMap()},
+        {u"rooms"_s, rooms},
+    };
+}
+
+// A socket of another server of the cluster. Node's admin instrumentation keeps the Engine.IO
+// details in data._admin, so that they travel with fetchSockets(); ours are shown when present.
+QVariantMap serializeRemoteSocket(const RemoteSocket &socket, const QString &nsp)
+{
+    QVariantMap data = socket.data().toMap();
+    const QVariantMap admin = data.take(u"_admin"_s).toMap();
+    QVariantMap handshake = socket.handshake();
+    handshake.remove(u"auth"_s);
+    QStringList rooms = socket.rooms();
+    rooms.sort();
+    return {
+        {u"id"_s, socket.id()},
+        {u"clientId"_s, admin.value(u"clientId"_s, QString()).toString()},
+        {u"transport"_s, admin.value(u"transport"_s, QString()).toString()},
+        {u"nsp"_s, nsp},
+        {u"data"_s, data},
+        {u"handshake"_s, handshake},
         {u"rooms"_s, rooms},
     };
 }
@@ -383,18 +381,8 @@ public:
         socket->emitEvent(u"config"_s,
             {QVariantMap {{u"supportedFeatures"_s, supportedFeatures()},
                 {u"qsioExtensions"_s, QStringList {u"qsio:handlers"_s, u"qsio:routes"_s}}}});
-        if (development()) {
-            QVariantList all;
-            if (server) {
-                for (Namespace *nsp : server->namespaces()) {
-                    for (Socket *s : nsp->sockets()) {
-                        if (s->isConnected())
-                            all.append(serializeSocket(s));
-                    }
-                }
-            }
-            socket->emitEvent(u"all_sockets"_s, {QVariant(all)});
-        }
+        if (development())
+            sendAllSockets(socket);
         QVariantList handlers;
         QVariantList routes;
         if (server) {
@@ -412,6 +400,48 @@ public:
         socket->emitEvent(u"server_stats"_s, {stats(false)});
         if (!options.readonly)
             registerCommands(socket);
+    }
+
+    // This server's sockets, then those of the other servers of a cluster (the adapter's
+    // fetchSockets(); with the in-memory adapter there are none and this is synchronous).
+    void sendAllSockets(Socket *adminSocket)
+    {
+        struct Gathering
+        {
+            int pending = 0;
+            QVariantList all;
+            QSet<QString> seen; // nsp + id: a dynamic child shows up through its parent too
+        };
+        auto gathering = std::make_shared<Gathering>();
+        const QList<Namespace *> namespaces = server ? server->namespaces() : QList<Namespace *>();
+        for (Namespace *nsp : namespaces) {
+            for (Socket *s : nsp->sockets()) {
+                if (s->isConnected()) {
+                    gathering->all.append(serializeSocket(s));
+                    gathering->seen.insert(nsp->name() + u' ' + s->id());
+                }
+            }
+        }
+        const QPointer<Socket> target(adminSocket);
+        gathering->pending = int(namespaces.size()) + 1;
+        auto done = [gathering, target] {
+            if (--gathering->pending == 0 && target)
+                target->emitEvent(u"all_sockets"_s, {QVariant(gathering->all)});
+        };
+        for (Namespace *nsp : namespaces) {
+            nsp->all().fetchSockets(
+                [gathering, done](const QList<RemoteSocket> &sockets, const QString &) {
+                    for (const RemoteSocket &s : sockets) {
+                        const QString nspName = s.nsp() ? s.nsp()->name() : QString();
+                        if (s.isLocal() || gathering->seen.contains(nspName + u' ' + s.id()))
+                            continue;
+                        gathering->seen.insert(nspName + u' ' + s.id());
+                        gathering->all.append(serializeRemoteSocket(s, nspName));
+                    }
+                    done();
+                });
+        }
+        done();
     }
 
     QVariantMap stats(bool drain)

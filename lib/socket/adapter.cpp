@@ -39,6 +39,48 @@ Adapter::Factory Adapter::defaultFactory()
     return defaultFactoryRef();
 }
 
+void Adapter::fetchSockets(const BroadcastOptions &options, FetchSocketsCallback callback)
+{
+    QList<RemoteSocket> found;
+    for (Socket *socket : fetchSockets(options))
+        found.append(RemoteSocket(m_nsp, describe(socket), true));
+    callback(found, {});
+}
+
+bool Adapter::serverSideEmit(const QVariantList &)
+{
+    return true;
+}
+
+void Adapter::serverSideEmitWithAck(const QVariantList &, std::chrono::milliseconds,
+    std::function<void(bool, const QVariantList &)> callback)
+{
+    callback(false, {});
+}
+
+QVariantMap Adapter::describe(Socket *socket)
+{
+    QStringList rooms = socket->rooms().values();
+    rooms.sort();
+    return {
+        {QStringLiteral("id"), socket->id()},
+        {QStringLiteral("handshake"), socket->handshake().toVariantMap(true)},
+        {QStringLiteral("rooms"), rooms},
+        {QStringLiteral("data"), socket->data()},
+    };
+}
+
+void Adapter::serverSideEmitReceived(
+    const QVariantList &packet, std::function<void(const QVariantList &)> ack) const
+{
+    m_nsp->d_func()->dispatchServerSideEmit(packet, std::move(ack));
+}
+
+qint64 Adapter::nextAckId() const
+{
+    return m_nsp->d_func()->nextAckId++;
+}
+
 Socket *Adapter::localSocket(const QString &sid) const
 {
     return m_nsp->socket(sid);

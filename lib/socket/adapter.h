@@ -6,6 +6,7 @@
 #include "../codec/socketiocodec.h"
 #include "../engine/enginesocket.h"
 #include "../qsocketioglobal.h"
+#include "remotesocket.h"
 
 #include <QtCore/qobject.h>
 #include <QtCore/qset.h>
@@ -50,8 +51,9 @@ public:
     virtual void del(const QString &sid, const QString &room) = 0;
     virtual void delAll(const QString &sid) = 0;
 
-    // Encodes `packet` once and writes it to every socket the options select.
-    virtual void broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) = 0;
+    // Encodes `packet` once and writes it to every socket the options select. False when a
+    // cluster adapter could not hand it to the other servers (local delivery happens anyway).
+    virtual bool broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options) = 0;
     // Like broadcast(), with an ack id per packet; `onCount` learns how many sockets got it
     // (all nodes), `onAck` each answer.
     virtual void broadcastWithAck(const SocketIo::Packet &packet, const BroadcastOptions &options,
@@ -66,8 +68,21 @@ public:
     virtual void addSockets(const BroadcastOptions &options, const QSet<QString> &rooms) = 0;
     virtual void delSockets(const BroadcastOptions &options, const QSet<QString> &rooms) = 0;
     virtual void disconnectSockets(const BroadcastOptions &options, bool close) = 0;
-    // Local sockets the options select (cluster adapters add the remote ones in later issues).
+    // Local sockets the options select.
     virtual QList<Socket *> fetchSockets(const BroadcastOptions &options) const = 0;
+
+    // The cluster-wide forms; single-node adapters keep these defaults (this server only).
+    // Every socket the options select, on every server; the callback runs once, maybe at once.
+    virtual void fetchSockets(const BroadcastOptions &options, FetchSocketsCallback callback);
+    // A server-side emit (`packet` is [event, args...]) to the other servers; false when it
+    // could not be sent. Single node: there is nobody to send it to, so true.
+    virtual bool serverSideEmit(const QVariantList &packet);
+    // The same, with the first argument of each server's acknowledgement; the callback runs
+    // once, when every other server answered or `timeout` passed (timedOut set). A zero
+    // timeout takes the adapter's own default.
+    virtual void serverSideEmitWithAck(const QVariantList &packet,
+        std::chrono::milliseconds timeout,
+        std::function<void(bool timedOut, const QVariantList &responses)> callback);
 
     using Factory = std::function<Adapter *(Namespace *)>;
     // The adapter every namespace gets unless the server was given another factory. The
@@ -91,6 +106,14 @@ protected:
     void expectAck(const QString &sid, qint64 id, std::function<void(const QVariantList &)> onAck,
         std::chrono::milliseconds timeout) const;
     Socket *localSocket(const QString &sid) const;
+    // The wire form of a local socket for fetchSockets(): {id, handshake, rooms, data}.
+    static QVariantMap describe(Socket *socket);
+    // Hands a server-side emit from another server to the namespace's handlers; `ack` (may be
+    // empty) sends the first argument of the answer back.
+    void serverSideEmitReceived(
+        const QVariantList &packet, std::function<void(const QVariantList &args)> ack) const;
+    // A fresh ack id of the namespace, for a broadcast with acks that came from another server.
+    qint64 nextAckId() const;
 
 private:
     Namespace *m_nsp;

@@ -63,9 +63,10 @@ bool BroadcastOperator::emitEvent(const QString &event, const QVariantList &args
 {
     if (!m_nsp || !isEmittable(event))
         return false;
+    bool sent = true;
     for (Namespace *target : m_nsp->d_func()->targets())
-        target->adapter()->broadcast(eventPacket(target->name(), event, args), m_options);
-    return true;
+        sent &= target->adapter()->broadcast(eventPacket(target->name(), event, args), m_options);
+    return sent;
 }
 
 void BroadcastOperator::emitWithAck(const QString &event, const QVariantList &args,
@@ -167,6 +168,34 @@ QList<Socket *> BroadcastOperator::fetchSockets() const
     for (Namespace *target : m_nsp->d_func()->targets())
         sockets.append(target->adapter()->fetchSockets(m_options));
     return sockets;
+}
+
+void BroadcastOperator::fetchSockets(FetchSocketsCallback callback) const
+{
+    const QList<Namespace *> targets = m_nsp ? m_nsp->d_func()->targets() : QList<Namespace *>();
+    if (targets.isEmpty()) {
+        callback({}, {});
+        return;
+    }
+    // A dynamic parent's children answer separately: gather them all, then call back once.
+    struct State
+    {
+        int pending = 0;
+        QList<RemoteSocket> sockets;
+        QStringList errors;
+    };
+    auto state = std::make_shared<State>();
+    state->pending = int(targets.size());
+    for (Namespace *target : targets) {
+        target->adapter()->fetchSockets(
+            m_options, [state, callback](const QList<RemoteSocket> &found, const QString &error) {
+                state->sockets.append(found);
+                if (!error.isEmpty())
+                    state->errors.append(error);
+                if (--state->pending == 0)
+                    callback(state->sockets, state->errors.join(QStringLiteral("; ")));
+            });
+    }
 }
 
 } // namespace QSocketIo

@@ -26,6 +26,8 @@ public:
     BroadcastOperator asVolatile() const; // dropped for sockets that cannot take it now
     BroadcastOperator local() const;
 
+    // False for a reserved event name, or when a cluster adapter could not send it to the other
+    // servers (this server's sockets got it).
     bool emitEvent(const QString &event, const QVariantList &args = {}) const;
     // Every recipient's answer; `callback` runs once all answered or the timeout passed, with
     // the answers received (timedOut tells whether some are missing). A zero timeout takes
@@ -38,7 +40,13 @@ public:
     void socketsJoin(const QStringList &rooms) const;
     void socketsLeave(const QString &room) const;
     void disconnectSockets(bool close = false) const;
+    // The sockets on this server.
     QList<Socket *> fetchSockets() const;
+    // Every server's (Node's fetchSockets()). The callback runs once, and may run before this
+    // returns: at once with the in-memory adapter or when the cluster cannot be reached, later
+    // when other servers are asked. Each socket's handshake (auth included, as in Node) and data
+    // travel to the asking server.
+    void fetchSockets(FetchSocketsCallback callback) const;
 
     const BroadcastOptions &options() const { return m_options; }
 

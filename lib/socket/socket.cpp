@@ -37,6 +37,32 @@ QByteArray Handshake::header(QByteArrayView name) const
     return {};
 }
 
+QVariantMap Handshake::toVariantMap(bool withAuth) const
+{
+    QVariantMap headerMap;
+    for (const auto &[name, value] : headers)
+        headerMap.insert(QString::fromLatin1(name).toLower(), QString::fromLatin1(value));
+    QVariantMap queryMap;
+    for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded))
+        queryMap.insert(key, value);
+    QString path = url.path(QUrl::FullyEncoded);
+    if (url.hasQuery())
+        path += u'?' + url.query(QUrl::FullyEncoded);
+    QVariantMap map {
+        {QStringLiteral("address"), address.toString()},
+        {QStringLiteral("headers"), headerMap},
+        {QStringLiteral("query"), queryMap},
+        {QStringLiteral("issued"), time.toMSecsSinceEpoch()},
+        {QStringLiteral("secure"), secure},
+        {QStringLiteral("time"), time.toUTC().toString(Qt::RFC2822Date)},
+        {QStringLiteral("url"), path},
+        {QStringLiteral("xdomain"), !header("origin").isEmpty()},
+    };
+    if (withAuth)
+        map.insert(QStringLiteral("auth"), auth.isValid() ? auth : QVariantMap());
+    return map;
+}
+
 // A handler's exception must not end the connection, nor the server.
 template <typename F> static void guarded(const QString &socketId, const QString &what, F &&f)
 {

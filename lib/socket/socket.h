@@ -31,6 +31,9 @@ struct QSOCKETIO_EXPORT Handshake
     QUrl url;
 
     QByteArray header(QByteArrayView name) const; // case-insensitive, empty when absent
+    // Node's handshake object (headers with lower-case names, time, address, xdomain, secure,
+    // issued, url, query), with `auth` only when asked: the admin UI must never see it.
+    QVariantMap toVariantMap(bool withAuth = false) const;
 };
 
 // One client in one namespace. Owned by its namespace; deleted (deleteLater) after

@@ -333,6 +333,62 @@ bool Namespace::emitEvent(const QString &event, const QVariantList &args)
     return all().emitEvent(event, args);
 }
 
+bool Namespace::serverSideEmit(const QString &event, const QVariantList &args)
+{
+    if (!isEmittable(event)) {
+        qCWarning(lcSocket) << "serverSideEmit: reserved event name" << event;
+        return false;
+    }
+    return d_func()->adapter->serverSideEmit(QVariantList {event} + args);
+}
+
+void Namespace::serverSideEmitWithAck(const QString &event, const QVariantList &args,
+    std::function<void(bool, const QVariantList &)> callback, std::chrono::milliseconds timeout)
+{
+    if (!isEmittable(event)) {
+        qCWarning(lcSocket) << "serverSideEmitWithAck: reserved event name" << event;
+        callback(true, {});
+        return;
+    }
+    d_func()->adapter->serverSideEmitWithAck(
+        QVariantList {event} + args, timeout, std::move(callback));
+}
+
+void Namespace::onServerSideEmit(
+    const QString &event, std::function<void(const QVariantList &, const Ack &)> handler)
+{
+    d_func()->serverSideHandlers[event].append(std::move(handler));
+}
+
+void NamespacePrivate::dispatchServerSideEmit(
+    const QVariantList &packet, std::function<void(const QVariantList &)> ack)
+{
+    Q_Q(Namespace);
+    const QString event = packet.value(0).toString();
+    if (packet.isEmpty() || packet.first().typeId() != QMetaType::QString) {
+        qCWarning(lcSocket) << "server-side emit without an event name on" << name << "ignored";
+        return;
+    }
+    const QVariantList args = packet.mid(1);
+    const Ack answer = ack ? Ack(std::move(ack)) : Ack();
+    const QPointer<Namespace> guard(q);
+    const auto handlers = serverSideHandlers.value(event);
+    for (const auto &handler : handlers) {
+        try {
+            handler(args, answer);
+        } catch (const std::exception &e) {
+            qCWarning(lcSocket) << "server-side emit handler for" << event << "on" << name
+                                << "threw:" << e.what();
+        } catch (...) {
+            qCWarning(lcSocket) << "server-side emit handler for" << event << "on" << name
+                                << "threw a non-standard exception";
+        }
+        if (!guard)
+            return;
+    }
+    Q_EMIT q->serverSideEmitted(event, args, answer);
+}
+
 BroadcastOperator Namespace::all() const
 {
     return BroadcastOperator(const_cast<Namespace *>(this));

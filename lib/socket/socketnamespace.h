@@ -63,6 +63,21 @@ public:
         const QString &how = QStringLiteral("on"));
 
     bool emitEvent(const QString &event, const QVariantList &args = {});
+
+    // Node's serverSideEmit: an event for this namespace's server-side handlers on every other
+    // server of the cluster (there are none with the in-memory adapter). False when it could
+    // not be sent to them (a reserved event name, the cluster link down).
+    bool serverSideEmit(const QString &event, const QVariantList &args = {});
+    // The same, collecting the first argument of each server's acknowledgement. `callback` runs
+    // once: when every other server answered, or with timedOut set when `timeout` passed
+    // first or the cluster could not be reached (zero: the adapter's default, 5 s for Redis).
+    void serverSideEmitWithAck(const QString &event, const QVariantList &args,
+        std::function<void(bool timedOut, const QVariantList &responses)> callback,
+        std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
+    // Handles server-side emits from other servers; call `ack` to answer one that asked for it.
+    void onServerSideEmit(const QString &event,
+        std::function<void(const QVariantList &args, const Ack &ack)> handler);
+
     BroadcastOperator to(const QString &room) const;
     BroadcastOperator in(const QString &room) const { return to(room); }
     BroadcastOperator except(const QString &room) const;
@@ -74,6 +89,10 @@ Q_SIGNALS:
     void connected(QSocketIo::Socket *socket);
     void disconnected(QSocketIo::Socket *socket, const QString &reason);
     void socketsCountChanged();
+    // A server-side emit from another server of the cluster (after the onServerSideEmit()
+    // handlers); `ack` is requested when the sender waits for an answer.
+    void serverSideEmitted(
+        const QString &event, const QVariantList &args, const QSocketIo::Ack &ack);
 
 private:
     // Its registered handlers, and its signals that have receivers ("signal").

@@ -192,6 +192,8 @@ public:
     QList<Registered> handlers; // connect/disconnect ones have no handler: listed, not dispatched
     QList<std::function<void(Socket *, const QString &)>> disconnectHandlers;
     qint64 nextAckId = 0; // shared by the sockets of the namespace, as broadcasts need one id
+    QHash<QString, QList<std::function<void(const QVariantList &, const Ack &)>>>
+        serverSideHandlers;
 
     // Dynamic parents only.
     QRegularExpression pattern;
@@ -207,6 +209,8 @@ public:
     bool runConnectHandlers(Socket *socket, ConnectError *error);
     void runMiddlewares(Socket *socket, int index, std::function<void(const ConnectError *)> done);
     void remove(Socket *socket, const QString &reason);
+    void dispatchServerSideEmit(
+        const QVariantList &packet, std::function<void(const QVariantList &)> ack);
     // The namespace and, for a child, its parent: whose middlewares and handlers apply.
     QList<NamespacePrivate *> chain();
     // Where a broadcast on this namespace goes: itself, or a dynamic parent's children.

@@ -4,6 +4,8 @@
 //   interop tests and benchmarks expect (see addSocketIoHandlers()); with --admin (or
 //   --admin-user and --admin-password-hash, --admin-readonly, --admin-production) the Admin UI
 //   namespace "/admin" as well.
+// With --redis HOST:PORT the Socket.IO server joins a cluster through the Redis adapter
+// (Node's @socket.io/redis-adapter format) and gets the cluster events of addClusterHandlers().
 // Stays up until killed.
 
 #include "../../examples/common/quitonsignals.h"
@@ -11,6 +13,7 @@
 #include <QSocketIo/admininstrumentation.h>
 #include <QSocketIo/engineserver.h>
 #include <QSocketIo/epolleventdispatcher.h>
+#include <QSocketIo/redisadapter.h>
 #include <QSocketIo/socket.h>
 #include <QSocketIo/socketserver.h>
 
@@ -127,6 +130,97 @@ static void addSocketIoHandlers(SocketServer &io)
     });
 }
 
+static QVariantMap describe(const RemoteSocket &s)
+{
+    return {{u"id"_s, s.id()}, {u"rooms"_s, s.rooms()}, {u"data"_s, s.data()},
+        {u"local"_s, s.isLocal()}, {u"handshake"_s, s.handshake()}};
+}
+
+// Cross-server operations driven by clients, for the cluster tests (tests/interop/lib/
+// cluster-server.mjs gives a Node server the same events). On "/":
+// - sockets-join / sockets-leave (room or null, target): io.in(room).socketsJoin(target);
+// - disconnect-sockets (room or null, close);
+// - fetch-sockets (room or null) -> ack {sockets: [{id, rooms, data, local, handshake}], error};
+// - set-data (key, value): the socket's data, seen by fetch-sockets;
+// - server-side-emit (event, ...args); server-side-emit-with-ack (event, ...args) -> ack
+//   {timedOut, responses};
+// - emit-with-ack-to (room or null, event, ...args) -> ack {timedOut, responses}: a broadcast
+//   with acks across the cluster;
+// - volatile-to (room, event, ...args);
+// - server-id -> ack with this server's id.
+// Every server-side emit received is passed to this server's clients as "sse-received"
+// [event, ...args]; "ping-sse" is also acknowledged with ["pong", serverId, ...args].
+static void addClusterHandlers(SocketServer &io, const QString &serverId)
+{
+    Namespace *root = io.of(u"/"_s);
+    auto select = [root](const QVariant &room) {
+        return room.isNull() || room.toString().isEmpty() ? root->all() : root->in(room.toString());
+    };
+    root->on(u"sockets-join"_s, [select](Socket *, const QVariantList &args, const Ack &ack) {
+        select(args.value(0)).socketsJoin(args.value(1).toString());
+        ack({true});
+    });
+    root->on(u"sockets-leave"_s, [select](Socket *, const QVariantList &args, const Ack &ack) {
+        select(args.value(0)).socketsLeave(args.value(1).toString());
+        ack({true});
+    });
+    root->on(u"disconnect-sockets"_s, [select](Socket *, const QVariantList &args, const Ack &ack) {
+        ack({true});
+        select(args.value(0)).disconnectSockets(args.value(1).toBool());
+    });
+    root->on(u"fetch-sockets"_s, [select](Socket *, const QVariantList &args, const Ack &ack) {
+        select(args.value(0))
+            .fetchSockets([ack](const QList<RemoteSocket> &sockets, const QString &error) {
+                QVariantList list;
+                for (const RemoteSocket &s : sockets)
+                    list.append(describe(s));
+                ack({QVariantMap {{u"sockets"_s, list},
+                    {u"error"_s,
+                        error.isEmpty() ? QVariant::fromValue(nullptr) : QVariant(error)}}});
+            });
+    });
+    root->on(u"set-data"_s, [](Socket *s, const QVariantList &args, const Ack &ack) {
+        s->setDataValue(args.value(0).toString(), args.value(1));
+        ack({true});
+    });
+    root->on(u"server-side-emit"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
+        ack({root->serverSideEmit(args.value(0).toString(), args.mid(1))});
+    });
+    root->on(
+        u"server-side-emit-with-ack"_s, [root](Socket *, const QVariantList &args, const Ack &ack) {
+            root->serverSideEmitWithAck(args.value(0).toString(), args.mid(1),
+                [ack](bool timedOut, const QVariantList &responses) {
+                    ack({QVariantMap {{u"timedOut"_s, timedOut}, {u"responses"_s, responses}}});
+                });
+        });
+    root->on(u"emit-with-ack-to"_s, [select](Socket *, const QVariantList &args, const Ack &ack) {
+        select(args.value(0))
+            .emitWithAck(
+                args.value(1).toString(), args.mid(2),
+                [ack](bool timedOut, const QList<QVariantList> &responses) {
+                    QVariantList firsts;
+                    for (const QVariantList &r : responses)
+                        firsts.append(r.value(0));
+                    ack({QVariantMap {{u"timedOut"_s, timedOut}, {u"responses"_s, firsts}}});
+                },
+                std::chrono::seconds(5));
+    });
+    root->on(u"volatile-to"_s, [root](Socket *, const QVariantList &args, const Ack &) {
+        root->in(args.value(0).toString())
+            .asVolatile()
+            .emitEvent(args.value(1).toString(), args.mid(2));
+    });
+    root->on(u"server-id"_s,
+        [serverId](Socket *, const QVariantList &, const Ack &ack) { ack({serverId}); });
+    root->onServerSideEmit(u"ping-sse"_s, [serverId](const QVariantList &args, const Ack &ack) {
+        ack(QVariantList {u"pong"_s, serverId} + args);
+    });
+    QObject::connect(root, &Namespace::serverSideEmitted,
+        [root](const QString &event, const QVariantList &args, const Ack &) {
+            root->all().local().emitEvent(u"sse-received"_s, QVariantList {event} + args);
+        });
+}
+
 int main(int argc, char **argv)
 {
     // The dispatcher must be in place before the application object exists.
@@ -174,9 +268,17 @@ int main(int argc, char **argv)
         u"epoll"_s, u"Run on QSocketIo's epoll event dispatcher instead of Qt's default."_s);
     const QCommandLineOption workerThreads(u"worker-threads"_s,
         u"WebSocket I/O worker threads (EngineOptions::workerThreads)."_s, u"n"_s);
-    parser.addOptions({workerThreads, epoll, bench, host, port, pingInterval, pingTimeout, maxPayload,
-        connectTimeout, corsOrigin, noCredentials, tlsCert, tlsKey, transports, noUpgrades, cookie,
-        admin, adminUser, adminPasswordHash, adminReadonly, adminProduction});
+    const QCommandLineOption redis(u"redis"_s,
+        u"Join a cluster through Redis at HOST:PORT (Node's redis-adapter format)."_s,
+        u"host:port"_s);
+    const QCommandLineOption serverId(
+        u"server-id"_s, u"This server's name in the cluster and the admin UI."_s, u"id"_s);
+    const QCommandLineOption redisTimeout(u"redis-requests-timeout"_s,
+        u"How long cluster requests wait for the other servers (default 5000)."_s, u"ms"_s);
+    parser.addOptions({redis, redisTimeout, serverId});
+    parser.addOptions({workerThreads, epoll, bench, host, port, pingInterval, pingTimeout,
+        maxPayload, connectTimeout, corsOrigin, noCredentials, tlsCert, tlsKey, transports,
+        noUpgrades, cookie, admin, adminUser, adminPasswordHash, adminReadonly, adminProduction});
     parser.process(app);
 
     auto number = [&](const QCommandLineOption &option) {
@@ -230,11 +332,26 @@ int main(int argc, char **argv)
     ioOptions.path = u"/socket.io/"_s;
     if (parser.isSet(connectTimeout))
         ioOptions.connectTimeout = std::chrono::milliseconds(number(connectTimeout));
+    if (parser.isSet(redis)) {
+        RedisAdapterOptions redisOptions;
+        if (!redisOptions.setAddress(parser.value(redis))) {
+            std::fprintf(stderr, "--redis needs HOST:PORT\n");
+            return 2;
+        }
+        if (parser.isSet(redisTimeout))
+            redisOptions.requestsTimeout = std::chrono::milliseconds(number(redisTimeout));
+        ioOptions.adapterFactory = RedisAdapter::factory(redisOptions);
+    }
+    const QString id = parser.isSet(serverId)
+        ? parser.value(serverId)
+        : u"qsio-%1"_s.arg(QCoreApplication::applicationPid());
     SocketServer io(ioOptions);
-    if (parser.isSet(bench))
+    if (parser.isSet(bench)) {
         addBenchContract(io.of(u"/"_s));
-    else
+    } else {
         addSocketIoHandlers(io);
+        addClusterHandlers(io, id);
+    }
     if (parser.isSet(adminUser) != parser.isSet(adminPasswordHash)) {
         std::fprintf(stderr, "--admin-user and --admin-password-hash go together\n");
         return 2;
@@ -246,6 +363,8 @@ int main(int argc, char **argv)
         adminOptions.username = parser.value(adminUser);
         adminOptions.passwordHash = parser.value(adminPasswordHash).toUtf8();
         adminOptions.readonly = parser.isSet(adminReadonly);
+        if (parser.isSet(serverId))
+            adminOptions.serverId = id;
         if (parser.isSet(adminProduction))
             adminOptions.mode = AdminOptions::Mode::Production;
         instrumentation = std::make_unique<AdminInstrumentation>(&io, adminOptions);
