@@ -15,7 +15,10 @@
 #include "roomspage.h"
 #include "servercard.h"
 
+#include "../common/redisserver.h"
+
 #include <QSocketIo/admininstrumentation.h>
+#include <QSocketIo/redisadapter.h>
 #include <QSocketIo/socketclient.h>
 #include <QSocketIo/socketserver.h>
 
@@ -180,6 +183,7 @@ private Q_SLOTS:
     void fullFlow();
     void readonlyDisablesActions();
     void dashboardCardPerServer();
+    void clusterServersInOneDashboard();
     void invalidJsonKeepsSendDisabled();
     void parseArguments_data();
     void parseArguments();
@@ -359,6 +363,59 @@ void tst_AdminApp::dashboardCardPerServer()
 
     servers->clear();
     QVERIFY(window.dashboardPage()->serverIds().isEmpty());
+}
+
+// Two servers sharing a private Redis: the app, logged in to one, shows a card for each and the
+// sockets of both, and its commands reach the other server's sockets.
+void tst_AdminApp::clusterServersInOneDashboard()
+{
+    if (!QFileInfo(QSocketIoTest::redisServerPath).isExecutable())
+        QSKIP("redis-server missing (Debian: redis-server)");
+    if (!QFileInfo(QStringLiteral(QSIO_NODE_EXECUTABLE)).isExecutable()
+        || !QFileInfo::exists(QStringLiteral(QSIO_NODE_MODULES "/socket.io-client")))
+        QSKIP("node or tests/interop/node_modules/socket.io-client missing");
+    QSocketIoTest::RedisServer redis;
+    QVERIFY(redis.start());
+    RedisAdapterOptions redisOptions;
+    redisOptions.port = redis.port();
+    SocketServerOptions options;
+    options.adapterFactory = RedisAdapter::factory(redisOptions);
+    SocketServer east(options);
+    SocketServer west(options);
+    AdminOptions eastAdmin;
+    eastAdmin.serverId = u"east"_s;
+    AdminInstrumentation instrumentEast(&east, eastAdmin);
+    AdminOptions westAdmin;
+    westAdmin.serverId = u"west"_s;
+    AdminInstrumentation instrumentWest(&west, westAdmin);
+    QVERIFY(east.listen(QHostAddress::LocalHost, 0));
+    QVERIFY(west.listen(QHostAddress::LocalHost, 0));
+    const auto inCluster = [](SocketServer &server) {
+        for (Namespace *nsp : server.namespaces()) {
+            auto *adapter = qobject_cast<RedisAdapter *>(nsp->adapter());
+            if (adapter && !adapter->isConnected())
+                return false;
+        }
+        return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(inCluster(east) && inCluster(west), kWait);
+
+    NodeClient onWest(urlOf(west));
+    QTRY_VERIFY_WITH_TIMEOUT(!onWest.socketId().isEmpty(), kWait);
+    const QString id = onWest.socketId();
+
+    MainWindow window;
+    window.show();
+    logIn(window, urlOf(east));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        window.dashboardPage()->serverIds(), (QStringList {u"east"_s, u"west"_s}), kWait);
+    QAbstractItemModel *table = window.connectionsPage()->view()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(hasRowWith(table, SocketsModel::Id, id), kWait);
+
+    // The app's disconnect goes to east's admin namespace; the socket is on west.
+    QVERIFY(window.client()->disconnectSockets(u"/"_s, false, id));
+    QTRY_VERIFY_WITH_TIMEOUT(west.of(u"/"_s)->socket(id) == nullptr, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(!hasRowWith(table, SocketsModel::Id, id), kWait);
 }
 
 void tst_AdminApp::invalidJsonKeepsSendDisabled()
