@@ -176,8 +176,6 @@ public:
             connect(client, &RedisClient::stateChanged, this, &RedisLink::updateConnected);
             connect(client, &RedisClient::subscribed, this, &RedisLink::updateConnected);
         }
-        pub->open();
-        sub->open();
     }
 
     static RedisLink *forServer(SocketServer *server, const RedisAdapterOptions &options)
@@ -190,36 +188,94 @@ public:
         return new RedisLink(server, options);
     }
 
+    static QList<QByteArray> channelsOf(const RedisAdapter *adapter)
+    {
+        return {adapter->m_requestChannel, adapter->m_responseChannel,
+            adapter->m_specificResponseChannel};
+    }
+    static QByteArray patternOf(const RedisAdapter *adapter) { return adapter->m_channel + '*'; }
+
     void attach(RedisAdapter *adapter)
     {
-        byPattern.insert(adapter->m_channel + '*', adapter);
-        sub->psubscribe(adapter->m_channel + '*');
-        for (const QByteArray &channel : {adapter->m_requestChannel, adapter->m_responseChannel,
-                 adapter->m_specificResponseChannel}) {
+        adapters.append(adapter);
+        if (pub->state() == RedisClient::State::Closed)
+            pub->open();
+        if (sub->state() == RedisClient::State::Closed)
+            sub->open();
+        // A namespace made again before the old one's deferred delete ran shares its channel
+        // names: the newest adapter gets the messages, and the names stay subscribed until the
+        // last adapter using them goes.
+        const QByteArray pattern = patternOf(adapter);
+        byPattern.insert(pattern, adapter);
+        if (refs[pattern]++ == 0)
+            sub->psubscribe(pattern);
+        for (const QByteArray &channel : channelsOf(adapter)) {
             byChannel.insert(channel, adapter);
-            sub->subscribe(channel);
+            if (refs[channel]++ == 0)
+                sub->subscribe(channel);
         }
         updateConnected();
     }
 
     void detach(RedisAdapter *adapter)
     {
-        byPattern.remove(adapter->m_channel + '*');
-        sub->punsubscribe(adapter->m_channel + '*');
-        for (const QByteArray &channel : {adapter->m_requestChannel, adapter->m_responseChannel,
-                 adapter->m_specificResponseChannel}) {
-            byChannel.remove(channel);
-            sub->unsubscribe(channel);
+        if (!adapters.removeOne(adapter))
+            return;
+        // Another adapter of the same namespace name, if any, gets its messages again.
+        RedisAdapter *heir = nullptr;
+        for (auto it = adapters.crbegin(); it != adapters.crend() && !heir; ++it) {
+            if (*it && (*it)->m_channel == adapter->m_channel)
+                heir = *it;
+        }
+        const QByteArray pattern = patternOf(adapter);
+        if (byPattern.value(pattern) == adapter) {
+            if (heir)
+                byPattern.insert(pattern, heir);
+            else
+                byPattern.remove(pattern);
+        }
+        if (--refs[pattern] == 0) {
+            refs.remove(pattern);
+            sub->punsubscribe(pattern);
+        }
+        for (const QByteArray &channel : channelsOf(adapter)) {
+            if (byChannel.value(channel) == adapter) {
+                if (heir && channel != adapter->m_specificResponseChannel)
+                    byChannel.insert(channel, heir);
+                else
+                    byChannel.remove(channel);
+            }
+            if (--refs[channel] == 0) {
+                refs.remove(channel);
+                sub->unsubscribe(channel);
+            }
+        }
+        // The last one: the server is going. Commands still waiting for Redis are answered
+        // (with an error) now, while the server is whole.
+        if (adapters.isEmpty()) {
+            pub->close();
+            sub->close();
         }
     }
 
-    bool isConnected() const
+    // This adapter's requests and answers can flow: both connections up, and its own channels
+    // subscribed (Node counts this server only once it is subscribed).
+    bool isReady(const RedisAdapter *adapter) const
     {
-        return pub->isReady() && sub->isReady() && sub->isFullySubscribed();
+        if (!pub->isReady() || !sub->isReady() || !sub->isSubscribed(patternOf(adapter)))
+            return false;
+        for (const QByteArray &channel : channelsOf(adapter)) {
+            if (!sub->isSubscribed(channel))
+                return false;
+        }
+        return true;
     }
 
-    QString unavailableReason() const
+    QString unavailableReason(const RedisAdapter *adapter) const
     {
+        if (pub->isReady() && sub->isReady()) {
+            return isReady(adapter) ? QString() : u"not subscribed to the cluster's channels yet"_s;
+        }
         const QString error = !pub->isReady() ? pub->lastError() : sub->lastError();
         return error.isEmpty() ? u"not connected to Redis"_s
                                : u"not connected to Redis (%1)"_s.arg(error);
@@ -249,20 +305,27 @@ private:
 
     void updateConnected()
     {
-        const bool now = isConnected();
-        if (now == connected)
-            return;
-        connected = now;
-        if (now)
-            qCInfo(lcRedis).noquote() << "in the cluster through Redis at" << address;
-        else if (!pub->isReady() || !sub->isReady())
-            qCWarning(lcRedis).noquote() << "out of the cluster:" << unavailableReason();
-        const auto adapters = byPattern.values();
-        for (RedisAdapter *adapter : adapters)
+        const bool up = pub->isReady() && sub->isReady();
+        if (up != linkUp) {
+            linkUp = up;
+            if (up)
+                qCInfo(lcRedis).noquote() << "connected to Redis at" << address;
+        }
+        const auto current = adapters;
+        for (const QPointer<RedisAdapter> &adapter : current) {
+            if (!adapter)
+                continue;
+            const bool now = isReady(adapter);
+            if (now == adapter->m_connected)
+                continue;
+            adapter->m_connected = now;
             Q_EMIT adapter->connectedChanged(now);
+        }
     }
 
-    bool connected = false;
+    bool linkUp = false;
+    QList<QPointer<RedisAdapter>> adapters;
+    QHash<QByteArray, int> refs; // adapters using each channel and pattern
     QHash<QByteArray, RedisAdapter *> byPattern;
     QHash<QByteArray, RedisAdapter *> byChannel;
 };
@@ -295,42 +358,79 @@ RedisAdapter::RedisAdapter(Namespace *nsp, RedisLink *link, const RedisAdapterOp
 
 RedisAdapter::~RedisAdapter()
 {
-    if (m_link)
-        m_link->detach(this);
+    close();
+}
+
+void RedisAdapter::close()
+{
+    if (m_closed)
+        return;
+    m_closed = true;
+    m_ackRequests.clear();
     // Whoever still waits learns that no more answers come.
     const QStringList pending = m_requests.keys();
     for (const QString &id : pending)
-        finishRequest(id, true);
+        finishRequest(id, u"server shutting down"_s);
+    if (m_link)
+        m_link->detach(this);
 }
 
 bool RedisAdapter::isConnected() const
 {
-    return m_link && m_link->isConnected();
+    return m_connected;
 }
 
 void RedisAdapter::fail(const QString &message)
 {
-    qCWarning(lcRedis).noquote() << message;
+    // Every message sent during an outage, and every malformed one a peer sends, would be a
+    // line of its own: at most one warning a second, with the count of those left out.
+    if (m_lastWarning.isValid() && m_lastWarning.elapsed() < 1000) {
+        ++m_warningsLeftOut;
+        qCDebug(lcRedis).noquote() << message;
+    } else {
+        if (m_warningsLeftOut > 0) {
+            qCWarning(lcRedis).noquote()
+                << message << u"(and %1 more in the second before)"_s.arg(m_warningsLeftOut);
+        } else {
+            qCWarning(lcRedis).noquote() << message;
+        }
+        m_warningsLeftOut = 0;
+        m_lastWarning.start();
+    }
     Q_EMIT clusterError(message);
+}
+
+QString RedisAdapter::unavailableReason() const
+{
+    if (m_closed)
+        return u"server shutting down"_s;
+    return m_link ? m_link->unavailableReason(this) : u"no Redis link"_s;
 }
 
 bool RedisAdapter::publish(
     const QByteArray &channel, const QByteArray &payload, const QString &what)
 {
+    if (m_closed)
+        return false;
     if (!m_link || !m_link->pub->isReady()) {
         fail(u"%1 on %2 not sent to the other servers: %3"_s.arg(
-            what, nsp()->name(), m_link ? m_link->unavailableReason() : u"no Redis link"_s));
+            what, nsp()->name(), unavailableReason()));
         return false;
     }
     const QPointer<RedisAdapter> self(this);
     const QString ns = nsp()->name();
-    return m_link->pub->command(
+    const bool sent = m_link->pub->command(
         {"PUBLISH", channel, payload}, [self, what, ns](const RedisReply &reply) {
-            if (reply.isError() && self) {
+            if (reply.isError() && self && !self->m_closed) {
                 self->fail(u"%1 on %2 may not have reached the other servers: %3"_s.arg(
                     what, ns, QString::fromUtf8(reply.string)));
             }
         });
+    if (!sent) {
+        fail(u"%1 on %2 not sent to the other servers: Redis refused the command"_s.arg(
+            what, nsp()->name()));
+    }
+    return sent;
 }
 
 void RedisAdapter::reply(const QVariantMap &request, const QByteArray &payload)
@@ -344,23 +444,28 @@ void RedisAdapter::reply(const QVariantMap &request, const QByteArray &payload)
 
 void RedisAdapter::serverCount(std::function<void(int, const QString &)> callback)
 {
-    if (!m_link || !m_link->pub->isReady()) {
-        callback(-1, m_link ? m_link->unavailableReason() : u"no Redis link"_s);
+    // Counted before this server's own subscription is confirmed, the other servers would be
+    // one too few: the answer would silently miss one.
+    if (m_closed || !m_link || !m_link->isReady(this)) {
+        callback(-1, unavailableReason());
         return;
     }
     const QByteArray channel = m_requestChannel;
-    m_link->pub->command({"PUBSUB", "NUMSUB", channel}, [callback](const RedisReply &reply) {
-        if (reply.isError()) {
-            callback(-1, QString::fromUtf8(reply.string));
-            return;
-        }
-        if (reply.type != RedisReply::Type::Array || reply.elements.size() != 2
-            || reply.elements.at(1).type != RedisReply::Type::Integer) {
-            callback(-1, u"unexpected answer to PUBSUB NUMSUB"_s);
-            return;
-        }
-        callback(int(reply.elements.at(1).integer), {});
-    });
+    const bool sent
+        = m_link->pub->command({"PUBSUB", "NUMSUB", channel}, [callback](const RedisReply &reply) {
+              if (reply.isError()) {
+                  callback(-1, QString::fromUtf8(reply.string));
+                  return;
+              }
+              if (reply.type != RedisReply::Type::Array || reply.elements.size() != 2
+                  || reply.elements.at(1).type != RedisReply::Type::Integer) {
+                  callback(-1, u"unexpected answer to PUBSUB NUMSUB"_s);
+                  return;
+              }
+              callback(int(reply.elements.at(1).integer), {});
+          });
+    if (!sent)
+        callback(-1, u"Redis refused PUBSUB NUMSUB"_s);
 }
 
 bool RedisAdapter::broadcast(const SocketIo::Packet &packet, const BroadcastOptions &options)
@@ -530,8 +635,8 @@ void RedisAdapter::fetchSockets(const BroadcastOptions &options, FetchSocketsCal
         = options.flags.timeout.count() > 0 ? options.flags.timeout : m_options.requestsTimeout;
     const QVariantMap opts = wireOptions(options);
     serverCount([self, local, callback, timeout, opts](int count, const QString &error) {
-        if (!self) {
-            callback(local, u"the namespace went away"_s);
+        if (!self || self->m_closed) {
+            callback(local, u"server shutting down"_s);
             return;
         }
         if (count < 0) {
@@ -569,7 +674,7 @@ void RedisAdapter::serverSideEmitWithAck(const QVariantList &packet,
         timeout = m_options.requestsTimeout;
     const QPointer<RedisAdapter> self(this);
     serverCount([self, packet, callback, timeout](int count, const QString &error) {
-        if (!self) {
+        if (!self || self->m_closed) {
             callback(true, {});
             return;
         }
@@ -593,23 +698,23 @@ void RedisAdapter::serverSideEmitWithAck(const QVariantList &packet,
     });
 }
 
-void RedisAdapter::startRequest(Request request, std::chrono::milliseconds timeout,
-    QVariantMap message, const QString &what)
+void RedisAdapter::startRequest(
+    Request request, std::chrono::milliseconds timeout, QVariantMap message, const QString &what)
 {
     const QString requestId = randomId(6);
     request.timer = std::make_shared<QTimer>();
     request.timer->setSingleShot(true);
     connect(request.timer.get(), &QTimer::timeout, this,
-        [this, requestId] { finishRequest(requestId, true); });
+        [this, requestId] { finishRequest(requestId, u"timeout reached"_s); });
     request.timer->start(timeout);
     // Registered before it is sent: answers may come back at once.
     m_requests.insert(requestId, std::move(request));
     message.insert(u"requestId"_s, requestId);
     if (!publish(m_requestChannel, encodeRequest(message), what))
-        finishRequest(requestId, true);
+        finishRequest(requestId, u"not sent"_s);
 }
 
-void RedisAdapter::finishRequest(const QString &requestId, bool timedOut)
+void RedisAdapter::finishRequest(const QString &requestId, const QString &failure)
 {
     auto it = m_requests.find(requestId);
     if (it == m_requests.end())
@@ -618,9 +723,11 @@ void RedisAdapter::finishRequest(const QString &requestId, bool timedOut)
     m_requests.erase(it);
     if (r.timer)
         r.timer->stop();
+    const bool timedOut = !failure.isEmpty();
     QString error;
     if (timedOut) {
-        error = u"timeout reached: only %1 of %2 other servers answered"_s.arg(r.received)
+        error = u"%1: only %2 of %3 other servers answered"_s.arg(failure)
+                    .arg(r.received)
                     .arg(r.expected);
     }
     if (r.kind == Request::Fetch)
@@ -796,7 +903,7 @@ void RedisAdapter::onResponse(const QByteArray &payload)
         r.responses.append(response.value(u"data"_s));
     }
     if (r.received >= r.expected)
-        finishRequest(requestId, false);
+        finishRequest(requestId, QString());
 }
 
 } // namespace QSocketIo

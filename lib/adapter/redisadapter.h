@@ -10,6 +10,7 @@
 
 #include "inmemoryadapter.h"
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
@@ -67,6 +68,7 @@ public:
     using InMemoryAdapter::fetchSockets;
     void fetchSockets(const BroadcastOptions &options, FetchSocketsCallback callback) override;
     bool serverSideEmit(const QVariantList &packet) override;
+    void close() override;
     void serverSideEmitWithAck(const QVariantList &packet, std::chrono::milliseconds timeout,
         std::function<void(bool, const QVariantList &)> callback) override;
 
@@ -88,7 +90,9 @@ private:
     // PUBSUB NUMSUB of the request channel: how many servers the cluster has (this one too),
     // or -1 with the reason.
     void serverCount(std::function<void(int count, const QString &error)> callback);
-    void finishRequest(const QString &requestId, bool timedOut);
+    // Calls the request back: answered, or with `failure` saying why not all answers came.
+    void finishRequest(const QString &requestId, const QString &failure);
+    QString unavailableReason() const;
     struct Request;
     // Sends `message` (a requestId added) to the other servers and waits for their answers.
     void startRequest(Request request, std::chrono::milliseconds timeout, QVariantMap message,
@@ -124,6 +128,10 @@ private:
     QByteArray m_requestChannel;
     QByteArray m_responseChannel;
     QByteArray m_specificResponseChannel;
+    bool m_connected = false;
+    bool m_closed = false;
+    QElapsedTimer m_lastWarning;
+    int m_warningsLeftOut = 0;
     QHash<QString, Request> m_requests;
     QHash<QString, std::shared_ptr<AckRequest>> m_ackRequests;
 };

@@ -1,5 +1,8 @@
 #include "redisclient_p.h"
 
+#include <QtNetwork/qhostaddress.h>
+#include <QtNetwork/qhostinfo.h>
+
 #include <QtCore/qpointer.h>
 #include <QtCore/qset.h>
 #include <QtCore/qsocketnotifier.h>
@@ -148,6 +151,7 @@ public:
     QString describe() const;
 
     void startConnect();
+    void connectTo(const QByteArray &host); // an IP address
     void retireNotifiers();
     void freeContext();
     void failOrphans();
@@ -173,6 +177,7 @@ public:
     State state = State::Closed;
     QString lastError;
     bool closed = true; // not opened, or close(): no reconnecting
+    quint64 lookupGeneration = 0; // the host name lookup whose answer is still wanted
     bool destroying = false;
     bool inOutage = false; // warned about the current outage already
 
@@ -307,6 +312,14 @@ void RedisClientPrivate::onReply(redisAsyncContext *c, quint64 id, const redisRe
 void RedisClientPrivate::onPubSub(const redisReply *reply)
 {
     // NULL when the context goes: the next connection subscribes again.
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        // A refused SUBSCRIBE (an ACL without the channel, say): the subscription never
+        // completes, so say why.
+        qCWarning(lcRedis).noquote()
+            << describe()
+            << "subscription refused:" << QString::fromUtf8(reply->str, int(reply->len));
+        return;
+    }
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
         return;
     const QByteArray kind = elementString(reply, 0).toLower();
@@ -381,12 +394,36 @@ QString RedisClientPrivate::describe() const
 void RedisClientPrivate::startConnect()
 {
     Q_Q(RedisClient);
+    // hiredis 0.14 would resolve a host name with a blocking getaddrinfo(), freezing the event
+    // loop on every attempt while DNS is slow: names are resolved here, without blocking.
+    if (QHostAddress literal; literal.setAddress(options.host)) {
+        connectTo(options.host.toUtf8());
+        return;
+    }
+    const quint64 lookup = ++lookupGeneration;
+    QHostInfo::lookupHost(options.host, q, [this, lookup](const QHostInfo &info) {
+        if (lookup != lookupGeneration || closed || ac)
+            return;
+        if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+            connectionDown(QStringLiteral("cannot resolve %1: %2")
+                               .arg(options.host,
+                                   info.errorString().isEmpty() ? QStringLiteral("no address")
+                                                                : info.errorString()));
+            dispatch();
+            return;
+        }
+        connectTo(info.addresses().constFirst().toString().toUtf8());
+        dispatch();
+    });
+}
+
+void RedisClientPrivate::connectTo(const QByteArray &host)
+{
+    Q_Q(RedisClient);
     Q_ASSERT(!ac);
     ++generation;
     retired.clear();
-    const QByteArray host = options.host.toUtf8();
-    // hiredis 0.14's asynchronous connect has no timeout (connectTimer below) and resolves
-    // host names with a blocking getaddrinfo().
+    // hiredis 0.14's asynchronous connect has no timeout: connectTimer below.
     redisAsyncContext *context = redisAsyncConnect(host.constData(), int(options.port));
     if (!context || context->err) {
         const QString reason = context ? QString::fromUtf8(context->c.errstr)
@@ -733,6 +770,7 @@ void RedisClient::close()
 {
     Q_D(RedisClient);
     d->closed = true;
+    ++d->lookupGeneration;
     d->connectTimer.stop();
     d->reconnectTimer.stop();
     d->freeContext();
@@ -805,6 +843,13 @@ void RedisClient::punsubscribe(const QByteArray &pattern)
         return;
     d->patterns.confirmed.remove(pattern);
     d->syncSubscriptions();
+}
+
+bool RedisClient::isSubscribed(const QByteArray &channelOrPattern) const
+{
+    Q_D(const RedisClient);
+    return d->channels.confirmed.contains(channelOrPattern)
+        || d->patterns.confirmed.contains(channelOrPattern);
 }
 
 bool RedisClient::isFullySubscribed() const

@@ -89,6 +89,8 @@ public:
     void punsubscribe(const QByteArray &pattern);
     // True when Redis confirmed every channel and pattern in the set on the current connection.
     bool isFullySubscribed() const;
+    // True when Redis confirmed this channel or pattern on the current connection.
+    bool isSubscribed(const QByteArray &channelOrPattern) const;
 
 Q_SIGNALS:
     void stateChanged(QSocketIo::RedisClient::State state);

@@ -47,6 +47,8 @@ void Adapter::fetchSockets(const BroadcastOptions &options, FetchSocketsCallback
     callback(found, {});
 }
 
+void Adapter::close() { }
+
 bool Adapter::serverSideEmit(const QVariantList &)
 {
     return true;

@@ -84,6 +84,10 @@ public:
         std::chrono::milliseconds timeout,
         std::function<void(bool timedOut, const QVariantList &responses)> callback);
 
+    // The server is going: answer whatever still waits for other servers (with an error) and
+    // leave the cluster. Called once, while the server is still whole; the default does nothing.
+    virtual void close();
+
     using Factory = std::function<Adapter *(Namespace *)>;
     // The adapter every namespace gets unless the server was given another factory. The
     // in-memory adapter registers itself here.

@@ -389,6 +389,11 @@ SocketServer::~SocketServer()
     Q_D(SocketServer);
     // Sessions end before the namespaces their sockets belong to.
     delete d->engine;
+    // Cluster adapters call back whoever still waits for other servers now, while the server is
+    // whole: after this body the private part is gone before the namespaces are.
+    const auto namespaces = findChildren<Namespace *>(Qt::FindDirectChildrenOnly);
+    for (Namespace *nsp : namespaces)
+        nsp->adapter()->close();
 }
 
 const SocketServerOptions &SocketServer::options() const

@@ -101,8 +101,11 @@ describe('cluster wire protocol (raw Redis peer against interop_server --redis)'
 
     before(async () => {
         redis = await startRedis();
+        // Warnings come at most one a second; the debug lines show every message ignored.
+        process.env.QT_LOGGING_RULES = 'qsocketio.redis.debug=true';
         server = await startServer(['--redis', redis.address, '--server-id', 'qsio-proto',
             '--redis-requests-timeout', '1500']);
+        delete process.env.QT_LOGGING_RULES;
         await waitSubscribers(redis.port, 1);
         pub = createRedisClient({ url: redis.url });
         pub.on('error', () => {});
