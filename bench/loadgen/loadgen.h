@@ -33,6 +33,16 @@ struct Options
     double connectRate = 2000;
     size_t payload = 32;
     std::vector<in_addr> sourceAddresses;
+    // Broadcast, rooms: with a receivers URL the sender (client 0) and the `localReceivers`
+    // clients after it connect to `url`, every other client to this second server (another
+    // server of the same cluster), so that the broadcasts cross between servers.
+    std::string receiversUrl;
+    sockaddr_in receiversServer {};
+    std::string receiversHostHeader;
+    int localReceivers = 0;
+    // Broadcast, rooms: broadcasts issued per second, at most `window` outstanding (0: the
+    // next one as soon as the window has room).
+    double rate = 0;
     bool holdUntilStdinCloses = false;
     bool json = false;
     // Soak: each client's connection lives a random time in [lifetimeMin, lifetimeMax] s and
@@ -54,6 +64,9 @@ struct Options
     {
         return scenario == Scenario::Broadcast || scenario == Scenario::Rooms;
     }
+    bool split() const { return !receiversUrl.empty(); }
+    // Which server client `index` talks to: 0 the --url one, 1 the --receivers-url one.
+    int sideOf(int index) const { return split() && index > localReceivers ? 1 : 0; }
 };
 
 enum ErrorKind : int {
@@ -151,6 +164,12 @@ struct Stats
     uint64_t broadcastsIssued = 0;
     Histogram latency;
     Histogram delivery;
+    // Per side (the --url server's clients, the --receivers-url server's clients): deliveries
+    // of measured broadcasts expected and received, and from each emit to the moment the last
+    // client of that side got it.
+    uint64_t sideExpected[2] = {};
+    uint64_t sideDeliveries[2] = {};
+    Histogram sideLatency[2];
 
     void merge(const Stats &other);
     uint64_t errorsTotal() const;
@@ -166,6 +185,7 @@ struct BroadcastSlot
     std::atomic<int64_t> sendNs {0};
     std::atomic<int64_t> doneNs {0};
     std::atomic<int> remaining {0};
+    std::atomic<int> sideRemaining[2] {};
     std::atomic<bool> measured {false};
 };
 
@@ -189,6 +209,10 @@ struct Shared
     std::atomic<uint64_t> liveErrors {0};
     std::atomic<int> peakReady {0};
     std::unique_ptr<std::atomic<int>[]> roomReady;
+    // With --receivers-url: the clients connected to each side, in all and per room
+    // (index side * rooms + room).
+    std::atomic<int> sideReady[2] {};
+    std::unique_ptr<std::atomic<int>[]> sideRoomReady;
     std::unique_ptr<BroadcastSlot[]> slots;
 };
 

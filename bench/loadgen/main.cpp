@@ -31,6 +31,9 @@ const char *const usageText = R"(usage: qsio-loadgen --url http://HOST:PORT [opt
   --warmup S                seconds before measuring (1)
   --payload BYTES           payload size (32)
   --window W                calls (broadcasts) outstanding per client (sender) (1)
+  --rate R                  broadcast, rooms: broadcasts per second (0: closed loop) (0)
+  --receivers-url URL       broadcast, rooms: the receivers connect to this other server
+  --local-receivers N       with --receivers-url: N receivers stay on --url (0)
   --rooms R                 rooms, soak: number of rooms (10)
   --connect-rate R          new connections per second (2000; churn: unlimited)
   --max-handshakes H        concurrent handshakes (256)
@@ -117,12 +120,13 @@ void parseSources(const std::string &list, std::vector<in_addr> &out)
         usageError("--source-addresses is empty");
 }
 
-void parseUrl(Options &o)
+void parseUrl(
+    const std::string &url, const char *option, sockaddr_in &server, std::string &hostHeader)
 {
     const std::string prefix = "http://";
-    if (o.url.compare(0, prefix.size(), prefix) != 0)
-        usageError("--url must start with http:// (" + o.url + ")");
-    std::string rest = o.url.substr(prefix.size());
+    if (url.compare(0, prefix.size(), prefix) != 0)
+        usageError(std::string(option) + " must start with http:// (" + url + ")");
+    std::string rest = url.substr(prefix.size());
     rest = rest.substr(0, rest.find('/'));
     const size_t colon = rest.rfind(':');
     const std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
@@ -133,9 +137,9 @@ void parseUrl(Options &o)
     addrinfo *result = nullptr;
     if (host.empty() || getaddrinfo(host.c_str(), port.c_str(), &hints, &result) != 0 || !result)
         usageError("cannot resolve " + rest + " to an IPv4 address");
-    std::memcpy(&o.server, result->ai_addr, sizeof o.server);
+    std::memcpy(&server, result->ai_addr, sizeof server);
     freeaddrinfo(result);
-    o.hostHeader = rest;
+    hostHeader = rest;
 }
 
 Options parseOptions(int argc, char **argv)
@@ -164,10 +168,10 @@ Options parseOptions(int argc, char **argv)
             (arg == "json" ? o.json : o.holdUntilStdinCloses) = true;
             continue;
         }
-        static const char *const valued[]
-            = {"url", "path", "scenario", "clients", "threads", "duration", "warmup", "payload",
-                "window", "rooms", "connect-rate", "max-handshakes", "source-addresses", "timeout",
-                "lifetime", "interval", "broadcast-share", "polling-share", "progress", "seed"};
+        static const char *const valued[] = {"url", "path", "scenario", "clients", "threads",
+            "duration", "warmup", "payload", "window", "rooms", "connect-rate", "max-handshakes",
+            "source-addresses", "timeout", "lifetime", "interval", "broadcast-share",
+            "polling-share", "progress", "seed", "receivers-url", "local-receivers", "rate"};
         if (std::find(std::begin(valued), std::end(valued), arg) == std::end(valued))
             usageError("unknown option --" + arg);
         if (!hasValue) {
@@ -238,6 +242,12 @@ Options parseOptions(int argc, char **argv)
             o.progress = parseDouble(arg, value, 0, 1e6);
         } else if (arg == "seed") {
             o.seed = uint64_t(parseInt(arg, value, 0, 2'000'000'000));
+        } else if (arg == "receivers-url") {
+            o.receiversUrl = value;
+        } else if (arg == "local-receivers") {
+            o.localReceivers = parseInt(arg, value, 0, 10'000'000);
+        } else if (arg == "rate") {
+            o.rate = parseDouble(arg, value, 0, 1e6);
         } else {
             usageError("unknown option --" + arg);
         }
@@ -249,7 +259,13 @@ Options parseOptions(int argc, char **argv)
         o.connectRate = 1e9;
     if (o.scenario == Scenario::Soak && o.lifetimeMax < o.lifetimeMin)
         usageError("--lifetime: MAX below MIN");
-    parseUrl(o);
+    if ((o.split() || o.rate > 0) && !o.broadcasting())
+        usageError("--receivers-url and --rate are for the broadcast and rooms scenarios");
+    if (o.localReceivers > 0 && !o.split())
+        usageError("--local-receivers needs --receivers-url");
+    parseUrl(o.url, "--url", o.server, o.hostHeader);
+    if (o.split())
+        parseUrl(o.receiversUrl, "--receivers-url", o.receiversServer, o.receiversHostHeader);
     return o;
 }
 
@@ -334,7 +350,34 @@ struct Report
     rusage usage {};
     long rlimitNofile = 0;
     int peakConnected = 0;
+    int sideConnected[2] = {};
 };
+
+uint64_t shortfall(uint64_t expected, uint64_t got)
+{
+    return expected > got ? expected - got : 0;
+}
+
+// With --receivers-url: each server's clients apart (0: --url, 1: --receivers-url).
+std::string sidesJson(const Options &o, const Stats &s, const Report &r)
+{
+    if (!o.split())
+        return "";
+    std::string out = ",\"receivers_url\":" + jsonString(o.receiversUrl) + ",\"sides\":[";
+    for (int side = 0; side < 2; ++side) {
+        char buf[1024];
+        std::snprintf(buf, sizeof buf,
+            "%s{\"url\":%s,\"clients_connected\":%d,\"expected_deliveries\":%llu,"
+            "\"deliveries\":%llu,\"missing\":%llu,\"last_delivery_latency_us\":",
+            side ? "," : "", jsonString(side ? o.receiversUrl : o.url).c_str(),
+            r.sideConnected[side], static_cast<unsigned long long>(s.sideExpected[side]),
+            static_cast<unsigned long long>(s.sideDeliveries[side]),
+            static_cast<unsigned long long>(
+                shortfall(s.sideExpected[side], s.sideDeliveries[side])));
+        out += buf + histogramJson(s.sideLatency[side]) + "}";
+    }
+    return out + "]";
+}
 
 // Soak: the counters, and the deliveries missing on each transport's rooms.
 std::string soakJson(const Options &o, const Stats &s, const Report &r)
@@ -349,13 +392,11 @@ std::string soakJson(const Options &o, const Stats &s, const Report &r)
     out += buf;
     for (int i = 0; i < SoakCounterCount; ++i)
         out += ",\"" + std::string(soakCounterNames[i]) + "\":" + std::to_string(s.soak[i]);
-    const auto missing = [](uint64_t expected, uint64_t got) {
-        return expected > got ? expected - got : 0;
-    };
     out += ",\"missing_ws\":"
-        + std::to_string(missing(s.soak[SoakExpectedWs], s.soak[SoakDeliveredWs]))
+        + std::to_string(shortfall(s.soak[SoakExpectedWs], s.soak[SoakDeliveredWs]))
         + ",\"missing_polling\":"
-        + std::to_string(missing(s.soak[SoakExpectedPolling], s.soak[SoakDeliveredPolling])) + "}";
+        + std::to_string(shortfall(s.soak[SoakExpectedPolling], s.soak[SoakDeliveredPolling]))
+        + "}";
     return out;
 }
 
@@ -393,17 +434,18 @@ void printJson(const Options &o, const Stats &s, const Report &r)
     std::printf("{\"scenario\":%s,\"transport\":\"%s\",\"url\":%s,\"path\":%s,\"threads\":%d,"
                 "\"clients_requested\":%d,\"clients_connected\":%d,\"clients_connected_end\":%d,"
                 "\"connect_seconds\":%.3f,\"warmup_seconds\":%.3f,\"duration_seconds\":%.3f,"
-                "\"payload_bytes\":%zu,\"window\":%d,\"rooms\":%d,\"op\":\"%s\",\"ops\":%llu,"
+                "\"payload_bytes\":%zu,\"window\":%d,\"rate\":%g,\"rooms\":%d,\"op\":\"%s\","
+                "\"ops\":%llu,"
                 "\"ops_per_second\":%.1f,\"latency_us\":%s,\"deliveries\":%llu,"
                 "\"deliveries_per_second\":%.1f,\"expected_deliveries\":%llu,\"fanout\":%.2f,"
                 "\"missing\":%llu,\"delivery_latency_us\":%s,\"errors_total\":%llu,"
                 "\"errors\":%s,\"wall_seconds\":%.3f,\"cpu_user_seconds\":%.3f,"
                 "\"cpu_system_seconds\":%.3f,\"cpu_seconds\":%.3f,\"cpu_percent\":%.1f,"
-                "\"cpu_percent_window\":%.1f,\"max_rss_kib\":%ld,\"rlimit_nofile\":%ld%s}\n",
+                "\"cpu_percent_window\":%.1f,\"max_rss_kib\":%ld,\"rlimit_nofile\":%ld%s%s}\n",
         jsonString(o.scenarioName).c_str(), transportName(o), jsonString(o.url).c_str(),
         jsonString(o.path).c_str(), o.threads, o.clients, r.connected, r.connectedEnd,
-        r.connectSeconds, o.scenario == Scenario::Idle ? 0.0 : o.warmup, r.windowSeconds,
-        o.payload, o.window,
+        r.connectSeconds, o.scenario == Scenario::Idle ? 0.0 : o.warmup, r.windowSeconds, o.payload,
+        o.window, o.rate,
         o.scenario == Scenario::Rooms || o.scenario == Scenario::Soak ? o.rooms : 0, op,
         static_cast<unsigned long long>(s.ops), double(s.ops) / window,
         histogramJson(s.latency).c_str(), static_cast<unsigned long long>(s.deliveries),
@@ -414,7 +456,8 @@ void printJson(const Options &o, const Stats &s, const Report &r)
         seconds(r.usage.ru_utime), seconds(r.usage.ru_stime), cpu,
         r.wallSeconds > 0 ? cpu / r.wallSeconds * 100 : 0.0,
         r.windowSeconds > 0 ? r.cpuWindow / r.windowSeconds * 100 : 0.0, r.usage.ru_maxrss,
-        r.rlimitNofile, o.scenario == Scenario::Soak ? soakJson(o, s, r).c_str() : "");
+        r.rlimitNofile, o.scenario == Scenario::Soak ? soakJson(o, s, r).c_str() : "",
+        sidesJson(o, s, r).c_str());
 }
 
 void printHuman(const Options &o, const Stats &s, const Report &r)
@@ -455,6 +498,16 @@ void printHuman(const Options &o, const Stats &s, const Report &r)
             s.broadcastsIssued ? double(s.expectedDeliveries) / double(s.broadcastsIssued) : 0.0,
             static_cast<unsigned long long>(s.missing));
         std::printf("each delivery, us: %s\n", histogramText(s.delivery).c_str());
+        for (int side = 0; side < (o.split() ? 2 : 0); ++side) {
+            std::printf("%s (%d clients): %llu of %llu deliveries, missing %llu; last delivery "
+                        "us: %s\n",
+                side ? o.receiversUrl.c_str() : o.url.c_str(), r.sideConnected[side],
+                static_cast<unsigned long long>(s.sideDeliveries[side]),
+                static_cast<unsigned long long>(s.sideExpected[side]),
+                static_cast<unsigned long long>(
+                    shortfall(s.sideExpected[side], s.sideDeliveries[side])),
+                histogramText(s.sideLatency[side]).c_str());
+        }
     }
     if (o.scenario == Scenario::Soak) {
         std::string counters = "peak_connected " + std::to_string(r.peakConnected);
@@ -574,6 +627,8 @@ int main(int argc, char **argv)
         getrusage(RUSAGE_SELF, &windowUsage);
         if (soak)
             report.connected = shared.ready.load();
+        for (int side = 0; side < 2; ++side)
+            report.sideConnected[side] = shared.sideReady[side].load();
         if (o.holdUntilStdinCloses && o.scenario == Scenario::Idle) {
             char buf[4096];
             while (true) {

@@ -62,6 +62,9 @@ run() {
 
 run echo --scenario echo --clients 20 --duration 2 --warmup 0.5
 run broadcast --scenario broadcast --clients 50 --duration 2 --warmup 0.5
+# The cluster runs' options (bench/cluster.py), with the same server on both sides.
+run broadcast-split --scenario rooms --clients 30 --rooms 3 --duration 1 --warmup 0.3 \
+    --receivers-url "$url" --local-receivers 4 --rate 200 --window 8
 run polling --scenario polling --clients 5 --duration 2 --warmup 0.5
 run churn --scenario churn --clients 10 --duration 1 --warmup 0.2
 run soak --scenario soak --clients 20 --duration 2 --warmup 0 --lifetime 0.2-0.8 \

@@ -77,6 +77,11 @@ void Stats::merge(const Stats &other)
     broadcastsIssued += other.broadcastsIssued;
     latency.merge(other.latency);
     delivery.merge(other.delivery);
+    for (int side = 0; side < 2; ++side) {
+        sideExpected[side] += other.sideExpected[side];
+        sideDeliveries[side] += other.sideDeliveries[side];
+        sideLatency[side].merge(other.sideLatency[side]);
+    }
 }
 
 uint64_t Stats::errorsTotal() const
@@ -90,10 +95,13 @@ uint64_t Stats::errorsTotal() const
 Shared::Shared(const Options &o)
     : options(o)
     , roomReady(std::make_unique<std::atomic<int>[]>(size_t(std::max(o.rooms, 1))))
+    , sideRoomReady(std::make_unique<std::atomic<int>[]>(2 * size_t(std::max(o.rooms, 1))))
     , slots(std::make_unique<BroadcastSlot[]>(SlotCount))
 {
     for (int i = 0; i < std::max(o.rooms, 1); ++i)
         roomReady[size_t(i)].store(0);
+    for (int i = 0; i < 2 * std::max(o.rooms, 1); ++i)
+        sideRoomReady[size_t(i)].store(0);
 }
 
 } // namespace loadgen

@@ -139,6 +139,7 @@ Worker::Worker(Shared &shared, int index)
         c.index = index + k * o.threads;
         c.local = k;
         c.room = o.rooms > 0 ? c.index % o.rooms : 0;
+        c.side = o.sideOf(c.index);
         c.post.isPost = true;
         c.ws.local = c.post.local = k;
         c.unresolved = !o.cycling();
@@ -163,10 +164,12 @@ Worker::Worker(Shared &shared, int index)
     m_payloadBinary.resize(o.payload);
     for (size_t i = 0; i < o.payload; ++i)
         m_payloadBinary[i] = char(i * 131 + 7);
-    m_upgradeRequest = "GET " + o.path
-        + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + o.hostHeader
-        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    for (int side = 0; side < 2; ++side) {
+        m_upgradeRequest[side] = "GET " + o.path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: "
+            + (side ? o.receiversHostHeader : o.hostHeader)
+            + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    }
     m_pollHandshake = "GET " + o.path + "?EIO=4&transport=polling HTTP/1.1\r\nHost: " + o.hostHeader
         + "\r\n\r\n";
 }
@@ -227,9 +230,10 @@ void Worker::run()
             if (!m_options.cycling())
                 m_nextToStart = m_clients.size();
             if (m_sender && m_sender->state != State::Ready) {
-                // Client 0 did not make it: any connected client of this thread can send.
+                // Client 0 did not make it: any connected client of this thread on the same
+                // server can send.
                 auto ready = std::find_if(m_clients.begin(), m_clients.end(),
-                    [](const Client &c) { return c.state == State::Ready; });
+                    [](const Client &c) { return c.state == State::Ready && c.side == 0; });
                 if (ready != m_clients.end())
                     m_sender = &*ready;
                 else
@@ -256,6 +260,10 @@ void Worker::run()
         if (!m_timers.empty()) {
             const int64_t untilTimer = (m_timers.front().at - nowNs() + 999'999) / 1'000'000;
             wait = int(std::clamp<int64_t>(untilTimer, 0, wait));
+        }
+        if (m_sender && m_nextIssueNs > 0 && phase == PhaseRun) {
+            const int64_t untilIssue = (m_nextIssueNs - nowNs() + 999'999) / 1'000'000;
+            wait = int(std::clamp<int64_t>(untilIssue, 0, wait));
         }
         const int n = epoll_wait(m_epoll, events, 256, wait);
         for (int i = 0; i < n; ++i)
@@ -377,7 +385,7 @@ int Worker::openSock(Client &c, Sock &s)
             return ErrSocket;
         }
     }
-    const sockaddr_in &server = m_options.server;
+    const sockaddr_in &server = c.side ? m_options.receiversServer : m_options.server;
     if (::connect(fd, reinterpret_cast<const sockaddr *>(&server), sizeof server) < 0
         && errno != EINPROGRESS) {
         const int error = errno == ECONNREFUSED
@@ -428,8 +436,7 @@ void Worker::kill(Client &c, int kind)
     }
     if (c.state == State::Ready && m_options.scenario != Scenario::Churn) {
         m_shared.ready.fetch_sub(1);
-        if (m_options.scenario == Scenario::Rooms)
-            m_shared.roomReady[size_t(c.room)].fetch_sub(1);
+        countReady(c, -1);
     }
     if (c.unresolved) {
         c.unresolved = false;
@@ -569,7 +576,7 @@ void Worker::onConnected(Client &c, Sock &s)
             s.out.append(m_pollHandshake);
             c.state = State::PollHandshake;
         } else {
-            s.out.append(m_upgradeRequest);
+            s.out.append(m_upgradeRequest[c.side]);
             c.state = State::WsHandshake;
         }
     } else if (c.getInFlight) {
@@ -829,7 +836,7 @@ void Worker::onSocketIo(Client &c, const char *p, size_t n)
         return;
     case '2':
         if (m_options.broadcasting())
-            onBcast(p + 1, n - 1);
+            onBcast(c, p + 1, n - 1);
         else if (m_options.scenario == Scenario::Soak)
             soakBcast(c, p + 1, n - 1);
         return;
@@ -893,13 +900,25 @@ void Worker::becomeReady(Client &c)
             std::min(c.leaveAt, now + int64_t(random01() * m_options.interval * 1e9)));
         return;
     }
-    if (m_options.scenario == Scenario::Rooms)
-        m_shared.roomReady[size_t(c.room)].fetch_add(1);
+    countReady(c, 1);
     if (c.unresolved) {
         c.unresolved = false;
         m_shared.unresolved.fetch_sub(1);
     }
     issueCalls(c, nowNs());
+}
+
+// The broadcast scenarios' counts of connected clients, per room and per side.
+void Worker::countReady(const Client &c, int delta)
+{
+    if (!m_options.broadcasting())
+        return;
+    const size_t rooms = size_t(std::max(m_options.rooms, 1));
+    if (m_options.scenario == Scenario::Rooms) {
+        m_shared.roomReady[size_t(c.room)].fetch_add(delta);
+        m_shared.sideRoomReady[size_t(c.side) * rooms + size_t(c.room)].fetch_add(delta);
+    }
+    m_shared.sideReady[c.side].fetch_add(delta);
 }
 
 void Worker::onAck(Client &c, uint64_t id, const char *body, size_t n, bool binary)
@@ -995,7 +1014,7 @@ void Worker::completeCall(Client &c, uint64_t id, bool valid)
     issueCalls(c, now);
 }
 
-void Worker::onBcast(const char *p, size_t n)
+void Worker::onBcast(Client &c, const char *p, size_t n)
 {
     static constexpr std::string_view prefix = "[\"bcast\",{\"seq\":";
     const char *end = p + n;
@@ -1021,10 +1040,14 @@ void Worker::onBcast(const char *p, size_t n)
     if (slot.seq.load(std::memory_order_acquire) != int64_t(seq))
         return;
     const int64_t now = nowNs();
-    if (slot.measured.load(std::memory_order_relaxed)) {
+    const bool measured = slot.measured.load(std::memory_order_relaxed);
+    if (measured) {
         ++m_stats.deliveries;
+        ++m_stats.sideDeliveries[c.side];
         m_stats.delivery.record(now - slot.sendNs.load(std::memory_order_relaxed));
     }
+    if (slot.sideRemaining[c.side].fetch_sub(1, std::memory_order_acq_rel) == 1 && measured)
+        m_stats.sideLatency[c.side].record(now - slot.sendNs.load(std::memory_order_relaxed));
     if (slot.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         slot.doneNs.store(now, std::memory_order_release);
         const int fd = m_shared.senderEventFd.load(std::memory_order_relaxed);
@@ -1080,24 +1103,45 @@ void Worker::pumpSender(int64_t now)
     if (c.state != State::Ready)
         return;
     const bool rooms = m_options.scenario == Scenario::Rooms;
+    const size_t roomCount = size_t(std::max(m_options.rooms, 1));
+    const double rate = m_options.rate;
+    const int64_t period = rate > 0 ? int64_t(1e9 / rate) : 0;
+    if (rate > 0 && m_nextIssueNs > 0 && now - m_nextIssueNs > 10'000'000) {
+        // More than 10 ms behind (the window was full, or this thread was late): the missed
+        // broadcasts are not made up for in a burst. ops_per_second shows the rate achieved.
+        m_nextIssueNs = now;
+    }
     bool sent = false;
-    while (issuing(now) && m_nextSeq - m_oldestSeq < m_options.window) {
+    while (issuing(now) && m_nextSeq - m_oldestSeq < m_options.window
+        && (rate <= 0 || m_nextIssueNs <= now)) {
+        if (rate > 0)
+            m_nextIssueNs = (m_nextIssueNs > 0 ? m_nextIssueNs : now) + period;
         const int64_t seq = m_nextSeq++;
         const size_t i = size_t(seq % Shared::SlotCount);
         BroadcastSlot &slot = m_shared.slots[i];
         const int room = rooms ? int(seq % m_options.rooms) : 0;
         const int expected
             = rooms ? m_shared.roomReady[size_t(room)].load() : m_shared.ready.load();
+        int sideExpected[2];
+        for (int side = 0; side < 2; ++side) {
+            sideExpected[side] = rooms
+                ? m_shared.sideRoomReady[size_t(side) * roomCount + size_t(room)].load()
+                : m_shared.sideReady[side].load();
+        }
         const bool measured = inWindow(now);
         slot.sendNs.store(now, std::memory_order_relaxed);
         slot.measured.store(measured, std::memory_order_relaxed);
         slot.doneNs.store(0, std::memory_order_relaxed);
         slot.remaining.store(expected, std::memory_order_relaxed);
+        for (int side = 0; side < 2; ++side)
+            slot.sideRemaining[side].store(sideExpected[side], std::memory_order_relaxed);
         slot.seq.store(seq, std::memory_order_release);
         m_slotActive[i] = true;
         m_slotAcked[i] = false;
         if (measured) {
             m_stats.expectedDeliveries += uint64_t(expected);
+            for (int side = 0; side < 2; ++side)
+                m_stats.sideExpected[side] += uint64_t(sideExpected[side]);
             ++m_stats.broadcastsIssued;
             ++m_measuredOutstanding;
         }

@@ -101,6 +101,7 @@ struct Client
     int index = 0; // global client number
     int local = 0; // index in the worker
     int room = 0;
+    int side = 0; // 0: connects to --url, 1: to --receivers-url
     State state = State::Idle;
     bool handshaking = false;
     bool unresolved = false;
@@ -162,7 +163,8 @@ private:
     void onEngine(Client &c, bool binary, const char *p, size_t n);
     void onSocketIo(Client &c, const char *p, size_t n);
     void onAck(Client &c, uint64_t id, const char *body, size_t n, bool binary);
-    void onBcast(const char *p, size_t n);
+    void onBcast(Client &c, const char *p, size_t n);
+    void countReady(const Client &c, int delta);
     void becomeReady(Client &c);
     void send(Client &c, std::initializer_list<std::string_view> parts, bool binary = false);
     void sendWsFrame(Sock &s, uint8_t opcode, std::initializer_list<std::string_view> parts);
@@ -238,12 +240,13 @@ private:
     std::string m_echoAck; // the echo ack's arguments: ["abc..."]
     std::string m_payloadBinary;
     std::string m_pad;
-    std::string m_upgradeRequest;
+    std::string m_upgradeRequest[2]; // per side
     std::string m_pollHandshake;
     // Broadcast sender (client 0's worker only).
     Client *m_sender = nullptr;
     int64_t m_oldestSeq = 0;
     int64_t m_nextSeq = 0;
+    int64_t m_nextIssueNs = 0; // with --rate: when the next broadcast is due (0: not started)
     bool m_pumpWanted = false;
     std::vector<bool> m_slotAcked;
     std::vector<bool> m_slotActive;
