@@ -147,6 +147,13 @@ async function openPage(name, server) {
     if (closing.has(name)) return;
     problems.push(`${name}: request failed: ${request.url()} ${request.failure()?.errorText}`);
   });
+  // The page's Socket.IO connection has finished its upgrade once it sent the upgrade packet
+  // ("5") on its WebSocket.
+  page.upgraded = new Promise((resolve) => {
+    page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
+      if (payload === '5') resolve();
+    }));
+  });
   await page.goto(servers[server].url);
   pages[name] = page;
   return page;
@@ -315,6 +322,13 @@ test('a user who closes the page leaves the list of the other server', async () 
   await assertText(carol, '#status', 'connected as carol');
   await assertUsers(b, ['alice', 'bob', 'carol']);
   await assertText(b, '#room-list li[data-room="lobby"] .count', '3');
+  // A client that vanishes in the middle of its upgrade (polling released, WebSocket probe
+  // cut) is only noticed by the heartbeat, 45 s later, by Node as by us: close carol's page
+  // once it is on its WebSocket, whose end the server sees at once.
+  let timer;
+  await Promise.race([carol.upgraded, new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('carol\'s page did not upgrade to WebSocket')), STEP_MS);
+  })]).finally(() => clearTimeout(timer));
   closing.add('carol');
   await carol.context().close();
   delete pages.carol;
