@@ -108,6 +108,19 @@ QVariantMap wireOptions(const BroadcastOptions &options)
     return {{u"rooms"_s, sorted(options.rooms)}, {u"except"_s, sorted(options.except)}};
 }
 
+// A broadcast's options carry its flags too; unset flags are left out, as Node leaves them.
+QVariantMap wireBroadcastOptions(const BroadcastOptions &options)
+{
+    QVariantMap flags;
+    if (options.flags.isVolatile)
+        flags.insert(u"volatile"_s, true);
+    if (options.flags.timeout.count() > 0)
+        flags.insert(u"timeout"_s, qint64(options.flags.timeout.count()));
+    QVariantMap opts = wireOptions(options);
+    opts.insert(u"flags"_s, flags);
+    return opts;
+}
+
 BroadcastOptions fromWire(const QVariantMap &opts)
 {
     BroadcastOptions options;
@@ -472,12 +485,8 @@ bool RedisAdapter::broadcast(const SocketIo::Packet &packet, const BroadcastOpti
 {
     bool sent = true;
     if (!options.flags.local) {
-        QVariantMap flags;
-        if (options.flags.isVolatile)
-            flags.insert(u"volatile"_s, true);
-        QVariantMap opts = wireOptions(options);
-        opts.insert(u"flags"_s, flags);
-        const QByteArray message = MsgPack::encode(QVariantList {m_uid, wirePacket(packet), opts});
+        const QByteArray message = MsgPack::encode(
+            QVariantList {m_uid, wirePacket(packet), wireBroadcastOptions(options)});
         QByteArray channel = m_channel;
         if (options.rooms.size() == 1)
             channel += options.rooms.cbegin()->toUtf8() + '#';
@@ -538,15 +547,9 @@ void RedisAdapter::broadcastWithAck(const SocketIo::Packet &packet, const Broadc
     request->onCount = std::move(onCount);
     request->onAck = onAck;
     const QString requestId = randomId(6);
-    QVariantMap flags;
-    if (options.flags.isVolatile)
-        flags.insert(u"volatile"_s, true);
-    if (options.flags.timeout.count() > 0)
-        flags.insert(u"timeout"_s, qint64(options.flags.timeout.count()));
-    QVariantMap opts = wireOptions(options);
-    opts.insert(u"flags"_s, flags);
     const QVariantMap message {{u"uid"_s, m_uid}, {u"requestId"_s, requestId},
-        {u"type"_s, int(Broadcast)}, {u"packet"_s, wirePacket(packet)}, {u"opts"_s, opts}};
+        {u"type"_s, int(Broadcast)}, {u"packet"_s, wirePacket(packet)},
+        {u"opts"_s, wireBroadcastOptions(options)}};
     // When the request cannot go out, the count is never reported: the caller's timeout says
     // that some answers are missing.
     if (publish(m_requestChannel, MsgPack::encode(message), u"a broadcast with acks"_s)) {
